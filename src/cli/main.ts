@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { registerServe } from './serve.js';
+
+const program = new Command()
+  .name('berth')
+  .description('Berth: an OCI container registry with IAM access automation')
+  .exitOverride();
+registerServe(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const message = error instanceof ConfigError ? `invalid configuration: ${error.message}` : (error as Error).message;
+  process.stderr.write(`berth: ${message}\n`);
+  process.exit(1);
+}

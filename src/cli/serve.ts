@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigInput } from '../config/config.js';
+import { createBerth } from '../server.js';
+
+interface ServeFlags {
+  data?: string;
+  port?: string;
+  host?: string;
+  databaseUrl?: string;
+  logLevel?: string;
+}
+
+/** `berth serve`: runs the registry until SIGTERM or SIGINT, then drains in-flight requests. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the registry (SQLite and files in the data folder unless BERTH_DATABASE_URL is set)')
+    .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
+    .option('--port <n>', 'listen port (env BERTH_PORT)', undefined)
+    .option('--host <h>', 'listen address (env BERTH_HOST)', undefined)
+    .option('--database-url <url>', 'postgres:// URL for metadata (env BERTH_DATABASE_URL)', undefined)
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BERTH_LOG_LEVEL)', undefined)
+    .addHelpText('after', '\nExample:\n  berth serve --data ./berth-data --port 5000\n')
+    .action(async (flags: ServeFlags) => {
+      const input: ConfigInput = {};
+      if (flags.data !== undefined) input.data = flags.data;
+      if (flags.port !== undefined) input.port = flags.port;
+      if (flags.host !== undefined) input.host = flags.host;
+      if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
+      if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
+      const config = loadConfig(input);
+      const berth = await createBerth(config);
+      await berth.app.listen({ host: config.host, port: config.port });
+
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        berth.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+        const force = setTimeout(() => {
+          berth.app.log.warn('grace period over; exiting with requests still open');
+          process.exit(1);
+        }, config.shutdownGraceSeconds * 1000);
+        force.unref();
+        berth.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            berth.app.log.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,80 @@
+import { resolve } from 'node:path';
+
+/** Every setting Berth reads, after flags, environment and defaults are merged and validated. */
+export interface BerthConfig {
+  host: string;
+  port: number;
+  /** Folder for the embedded database, blobs and keys. */
+  dataDir: string;
+  /** `postgres://…` for PostgreSQL; absent means SQLite in `dataDir/berth.db`. */
+  databaseUrl?: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  registry: {
+    /** When false, DELETE on blobs, manifests and tags answers 405 UNSUPPORTED. */
+    deleteEnabled: boolean;
+    /** Advertised as OCI-Chunk-Min-Length when above zero. */
+    chunkMinLength: number;
+    maxManifestBytes: number;
+    /** Largest `n` honoured on tag and catalog lists; larger requests are paged with a Link. */
+    maxPageSize: number;
+  };
+  /** Seconds SIGTERM waits for in-flight requests before closing them. */
+  shutdownGraceSeconds: number;
+}
+
+export interface ConfigInput {
+  host?: string;
+  port?: string | number;
+  data?: string;
+  databaseUrl?: string;
+  logLevel?: string;
+  deleteEnabled?: boolean;
+}
+
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parsePort(value: string | number, setting: string): number {
+  const port = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${setting} must be a port number between 0 and 65535, got "${value}"`);
+  }
+  return port;
+}
+
+function parseBoolean(value: string, setting: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${setting} must be true or false, got "${value}"`);
+}
+
+/** Flags win over `BERTH_*` environment variables, which win over defaults. */
+export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): BerthConfig {
+  const portSetting = flags.port !== undefined ? '--port' : 'BERTH_PORT';
+  const logLevel = flags.logLevel ?? env.BERTH_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const databaseUrl = flags.databaseUrl ?? env.BERTH_DATABASE_URL;
+  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('BERTH_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite)');
+  }
+  const deleteEnabled =
+    flags.deleteEnabled ?? (env.BERTH_DELETE_ENABLED ? parseBoolean(env.BERTH_DELETE_ENABLED, 'BERTH_DELETE_ENABLED') : true);
+  const config: BerthConfig = {
+    host: flags.host ?? env.BERTH_HOST ?? '127.0.0.1',
+    port: parsePort(flags.port ?? env.BERTH_PORT ?? 5000, portSetting),
+    dataDir: resolve(flags.data ?? env.BERTH_DATA ?? './berth-data'),
+    logLevel: logLevel as BerthConfig['logLevel'],
+    registry: {
+      deleteEnabled,
+      chunkMinLength: 0,
+      maxManifestBytes: 4 * 1024 * 1024,
+      maxPageSize: 1000,
+    },
+    shutdownGraceSeconds: 30,
+  };
+  if (databaseUrl) config.databaseUrl = databaseUrl;
+  return config;
+}

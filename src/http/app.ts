@@ -1,0 +1,49 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Authorizer } from '../auth/authorize.js';
+import type { Authenticator } from '../auth/authenticate.js';
+import type { BerthConfig } from '../config/config.js';
+import type { Database } from '../db/schema.js';
+import type { Registry } from '../registry/registry.js';
+import { registerHealth } from './health.js';
+import { registerMetrics } from './metrics.js';
+import { registerRequestLog } from './request-log.js';
+import { v2Plugin } from './v2/plugin.js';
+
+export interface AppDependencies {
+  config: BerthConfig;
+  db: Kysely<Database>;
+  registry: Registry;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  /** A pino destination; defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: deps.config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["iam-apikey"]'],
+      ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+    disableRequestLogging: true,
+    // Layers take as long as they take: no whole-request timeout, only the header timeout.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    // Idle keep-alive sockets would hold a graceful shutdown open; in-flight requests still finish.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    routerOptions: { ignoreDuplicateSlashes: false },
+  });
+  registerRequestLog(app);
+  registerMetrics(app);
+  registerHealth(app, deps.db);
+  await app.register(v2Plugin, {
+    registry: deps.registry,
+    authenticator: deps.authenticator,
+    authorizer: deps.authorizer,
+    config: deps.config,
+  });
+  return app;
+}

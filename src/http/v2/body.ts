@@ -1,0 +1,20 @@
+import type { FastifyRequest } from 'fastify';
+import { OciError } from '../../oci/errors.js';
+
+function tooLarge(limit: number): OciError {
+  return new OciError('SIZE_INVALID', { limit }, { status: 413, message: `manifest exceeds the ${limit}-byte limit` });
+}
+
+/** Reads a small body (a manifest) whole, refusing it as soon as it passes `limit` bytes. */
+export async function readLimitedBody(request: FastifyRequest, limit: number): Promise<Buffer> {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request.raw) {
+    total += (chunk as Buffer).length;
+    if (total > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks, total);
+}

@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Access, Caller } from '../../auth/access.js';
+import type { Authorizer } from '../../auth/authorize.js';
+import type { Authenticator } from '../../auth/authenticate.js';
+import type { BerthConfig } from '../../config/config.js';
+import type { Registry } from '../../registry/registry.js';
+
+/** What the /v2 surface is built from. */
+export interface V2Dependencies {
+  registry: Registry;
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  config: BerthConfig;
+}
+
+/** One matched /v2 request, as its handler sees it. */
+export interface V2Context {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  /** Repository name (empty for `/v2/` and `_catalog`). */
+  name: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  caller: Caller;
+  deps: V2Dependencies;
+  /** Asks the authorizer whether every action of `access` is granted. */
+  may(access: Access): Promise<boolean>;
+}
+
+export type V2Handler = (ctx: V2Context) => Promise<void>;

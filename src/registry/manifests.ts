@@ -1,0 +1,169 @@
+import { digestOf } from '../oci/digest.js';
+import { OciError } from '../oci/errors.js';
+import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
+import { ensureRepository, type RegistryContext } from './context.js';
+import type { ManifestReference } from './references.js';
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  content: Buffer;
+}
+
+export interface PushedManifest {
+  digest: string;
+  subject?: string;
+}
+
+/** Manifests are stored byte for byte as pushed; their digest is of exactly those bytes. */
+export class Manifests {
+  constructor(private readonly ctx: RegistryContext) {}
+
+  async get(repository: string, reference: ManifestReference): Promise<StoredManifest> {
+    const db = this.ctx.db;
+    const row =
+      reference.kind === 'digest'
+        ? await db
+            .selectFrom('manifests')
+            .select(['digest', 'media_type', 'content'])
+            .where('repository', '=', repository)
+            .where('digest', '=', reference.digest.value)
+            .executeTakeFirst()
+        : await db
+            .selectFrom('tags as t')
+            .innerJoin('manifests as m', (join) =>
+              join.onRef('m.repository', '=', 't.repository').onRef('m.digest', '=', 't.digest'),
+            )
+            .select(['m.digest', 'm.media_type', 'm.content'])
+            .where('t.repository', '=', repository)
+            .where('t.name', '=', reference.tag)
+            .executeTakeFirst();
+    if (!row) throw manifestUnknown(repository, reference);
+    return { digest: row.digest, mediaType: row.media_type, content: Buffer.from(row.content) };
+  }
+
+  async put(
+    repository: string,
+    reference: ManifestReference,
+    content: Buffer,
+    contentType: string | undefined,
+  ): Promise<PushedManifest> {
+    const algorithm = reference.kind === 'digest' ? reference.digest.algorithm : 'sha256';
+    const digest = digestOf(content, algorithm);
+    if (reference.kind === 'digest' && digest !== reference.digest.value) {
+      throw new OciError('DIGEST_INVALID', { expected: reference.digest.value, actual: digest });
+    }
+    const manifest = parseManifest(content, contentType);
+    await this.requireReferencedContent(repository, manifest);
+
+    const now = this.ctx.clock();
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await ensureRepository(trx, repository, now);
+      await trx
+        .insertInto('manifests')
+        .values({
+          repository,
+          digest,
+          media_type: manifest.mediaType,
+          size: content.length,
+          content,
+          subject: manifest.subject?.digest ?? null,
+          artifact_type: manifest.artifactType ?? null,
+          annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
+          created_at: now,
+        })
+        .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
+        .execute();
+      const references = [
+        ...manifest.blobs.map((d) => ({ digest: d.digest, kind: 'blob' as const })),
+        ...manifest.manifests.map((d) => ({ digest: d.digest, kind: 'manifest' as const })),
+      ];
+      const unique = new Map(references.map((r) => [r.digest, r]));
+      if (unique.size > 0) {
+        await trx
+          .insertInto('manifest_references')
+          .values([...unique.values()].map((r) => ({
+            repository,
+            manifest_digest: digest,
+            reference_digest: r.digest,
+            kind: r.kind,
+          })))
+          .onConflict((oc) => oc.columns(['repository', 'manifest_digest', 'reference_digest']).doNothing())
+          .execute();
+      }
+      if (reference.kind === 'tag') {
+        await trx
+          .insertInto('tags')
+          .values({ repository, name: reference.tag, digest, updated_at: now })
+          .onConflict((oc) => oc.columns(['repository', 'name']).doUpdateSet({ digest, updated_at: now }))
+          .execute();
+      }
+    });
+    return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
+  }
+
+  /** By tag: removes the tag only. By digest: removes the manifest and every tag on it. */
+  async delete(repository: string, reference: ManifestReference): Promise<void> {
+    if (reference.kind === 'tag') {
+      const result = await this.ctx.db
+        .deleteFrom('tags')
+        .where('repository', '=', repository)
+        .where('name', '=', reference.tag)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw manifestUnknown(repository, reference);
+      return;
+    }
+    const digest = reference.digest.value;
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .deleteFrom('manifests')
+        .where('repository', '=', repository)
+        .where('digest', '=', digest)
+        .executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw manifestUnknown(repository, reference);
+      await trx.deleteFrom('tags').where('repository', '=', repository).where('digest', '=', digest).execute();
+      await trx
+        .deleteFrom('manifest_references')
+        .where('repository', '=', repository)
+        .where('manifest_digest', '=', digest)
+        .execute();
+    });
+  }
+
+  /** Every config, layer and child manifest must already be reachable from this repository. */
+  private async requireReferencedContent(repository: string, manifest: ParsedManifest): Promise<void> {
+    const missing: string[] = [];
+    const blobDigests = [...new Set(manifest.blobs.map((d) => d.digest))];
+    if (blobDigests.length > 0) {
+      const found = await this.ctx.db
+        .selectFrom('repository_blobs')
+        .select('digest')
+        .where('repository', '=', repository)
+        .where('digest', 'in', blobDigests)
+        .execute();
+      const have = new Set(found.map((r) => r.digest));
+      missing.push(...blobDigests.filter((d) => !have.has(d)));
+    }
+    const childDigests = [...new Set(manifest.manifests.map((d) => d.digest))];
+    if (childDigests.length > 0) {
+      const found = await this.ctx.db
+        .selectFrom('manifests')
+        .select('digest')
+        .where('repository', '=', repository)
+        .where('digest', 'in', childDigests)
+        .execute();
+      const have = new Set(found.map((r) => r.digest));
+      missing.push(...childDigests.filter((d) => !have.has(d)));
+    }
+    if (missing.length > 0) {
+      throw new OciError('MANIFEST_BLOB_UNKNOWN', { digests: missing }, {
+        message: `manifest references ${missing.length === 1 ? 'a blob or manifest' : `${missing.length} blobs or manifests`} unknown to this repository: ${missing.slice(0, 3).join(', ')}`,
+      });
+    }
+  }
+}
+
+export function manifestUnknown(repository: string, reference: ManifestReference): OciError {
+  const ref = reference.kind === 'tag' ? reference.tag : reference.digest.value;
+  return new OciError('MANIFEST_UNKNOWN', { name: repository, reference: ref });
+}

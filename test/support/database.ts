@@ -1,0 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export type TestBackend = 'sqlite' | 'postgres';
+
+/** Which metadata engine this test run uses: `BERTH_TEST_DB=sqlite|postgres` (scripts/test.sh runs both). */
+export function testBackend(): TestBackend {
+  const value = process.env.BERTH_TEST_DB ?? 'sqlite';
+  if (value !== 'sqlite' && value !== 'postgres') throw new Error(`BERTH_TEST_DB must be sqlite or postgres, got ${value}`);
+  return value;
+}
+
+export function testDatabaseUrl(): string {
+  return process.env.BERTH_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+/** A fresh PostgreSQL schema name; each test server gets its own so files can run in parallel. */
+export function freshSchemaName(): string {
+  return `berth_test_${randomBytes(6).toString('hex')}`;
+}
+
+export async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}

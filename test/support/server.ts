@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type BerthConfig } from '../../src/config/config.js';
+import { createBerth, type Berth } from '../../src/server.js';
+import { dropSchema, freshSchemaName, testBackend, testDatabaseUrl } from './database.js';
+
+export interface TestServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `127.0.0.1:<port>`, the registry host as clients write it. */
+  host: string;
+  dataDir: string;
+  config: BerthConfig;
+  berth: Berth;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Adjusts the config before the server starts (e.g. disable delete). */
+  configure?: (config: BerthConfig) => void;
+  /** Keep this data folder (to restart a server on the same data). */
+  dataDir?: string;
+  /** Reuse this PostgreSQL schema (with dataDir, to restart on the same data). */
+  schema?: string;
+}
+
+/** A real Berth on a loopback port, on this run's backend, with its own temp data folder. */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { schema?: string }> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-test-')));
+  const backend = testBackend();
+  const config = loadConfig({ data: dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' }, {});
+  const schema = backend === 'postgres' ? (options.schema ?? freshSchemaName()) : undefined;
+  if (backend === 'postgres') config.databaseUrl = testDatabaseUrl();
+  options.configure?.(config);
+  const berth = await createBerth(config, schema ? { databaseSchema: schema } : {});
+  await berth.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = berth.app.server.address() as AddressInfo;
+  let closed = false;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    dataDir,
+    config,
+    berth,
+    ...(schema ? { schema } : {}),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await berth.close();
+      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
+      if (schema && options.schema === undefined) await dropSchema(schema);
+    },
+  };
+}
