@@ -36,7 +36,8 @@ export class ConfigError extends Error {}
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function parsePort(value: string | number, setting: string): number {
-  const port = typeof value === 'number' ? value : Number(value);
+  // Digits only: Number() would also take '', ' ', '0x50' and '1e3'.
+  const port = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`${setting} must be a port number between 0 and 65535, got "${value}"`);
   }
@@ -51,21 +52,27 @@ function parseBoolean(value: string, setting: string): boolean {
 
 /** Flags win over `BERTH_*` environment variables, which win over defaults. */
 export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): BerthConfig {
+  // An empty variable (`BERTH_PORT=`) means unset, as shells and compose files use it.
+  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
   const portSetting = flags.port !== undefined ? '--port' : 'BERTH_PORT';
-  const logLevel = flags.logLevel ?? env.BERTH_LOG_LEVEL ?? 'info';
+  const logLevel = flags.logLevel ?? fromEnv('BERTH_LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+    const setting = flags.logLevel !== undefined ? '--log-level' : 'BERTH_LOG_LEVEL';
+    throw new ConfigError(`${setting} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
-  const databaseUrl = flags.databaseUrl ?? env.BERTH_DATABASE_URL;
+  const databaseUrl = flags.databaseUrl ?? fromEnv('BERTH_DATABASE_URL');
   if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('BERTH_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite)');
+    // The URL itself is not echoed: it may carry a password.
+    const setting = flags.databaseUrl !== undefined ? '--database-url' : 'BERTH_DATABASE_URL';
+    throw new ConfigError(`${setting} must be a postgres:// URL (leave it unset for the embedded SQLite)`);
   }
+  const deleteEnabledText = fromEnv('BERTH_DELETE_ENABLED');
   const deleteEnabled =
-    flags.deleteEnabled ?? (env.BERTH_DELETE_ENABLED ? parseBoolean(env.BERTH_DELETE_ENABLED, 'BERTH_DELETE_ENABLED') : true);
+    flags.deleteEnabled ?? (deleteEnabledText !== undefined ? parseBoolean(deleteEnabledText, 'BERTH_DELETE_ENABLED') : true);
   const config: BerthConfig = {
-    host: flags.host ?? env.BERTH_HOST ?? '127.0.0.1',
-    port: parsePort(flags.port ?? env.BERTH_PORT ?? 5000, portSetting),
-    dataDir: resolve(flags.data ?? env.BERTH_DATA ?? './berth-data'),
+    host: flags.host ?? fromEnv('BERTH_HOST') ?? '127.0.0.1',
+    port: parsePort(flags.port ?? fromEnv('BERTH_PORT') ?? 5000, portSetting),
+    dataDir: resolve(flags.data ?? fromEnv('BERTH_DATA') ?? './berth-data'),
     logLevel: logLevel as BerthConfig['logLevel'],
     registry: {
       deleteEnabled,

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
@@ -64,12 +64,25 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
+/** The schema unqualified names resolve to (the connection's search_path), if any exists. */
+async function currentSchema(db: Kysely<Database>): Promise<string | undefined> {
+  const { rows } = await sql<{ name: string | null }>`select current_schema() as name`.execute(db);
+  return rows[0]?.name ?? undefined;
+}
+
 /** Opens the metadata database and brings its schema up to date. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const dialect: Dialect = options.url ? 'postgres' : 'sqlite';
   if (dialect === 'sqlite') mkdirSync(join(options.sqlitePath, '..'), { recursive: true });
   const db = options.url ? await openPostgres(options.url, options.schema) : openSqlite(options.sqlitePath);
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(dialect) } });
+  // Unless told a schema, Kysely's "do my migration tables exist?" looks in every schema it can
+  // see, so another schema's tables (a second Berth on the same database) hide missing ones here.
+  const migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+    ...(migrationTableSchema !== undefined ? { migrationTableSchema } : {}),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();

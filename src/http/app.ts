@@ -5,6 +5,7 @@ import type { Authenticator } from '../auth/authenticate.js';
 import type { BerthConfig } from '../config/config.js';
 import type { Database } from '../db/schema.js';
 import type { Registry } from '../registry/registry.js';
+import { registerDrain } from './drain.js';
 import { registerHealth } from './health.js';
 import { registerMetrics } from './metrics.js';
 import { registerRequestLog } from './request-log.js';
@@ -37,6 +38,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false },
   });
+  registerDrain(app);
   registerRequestLog(app);
   registerMetrics(app);
   registerHealth(app, deps.db);

@@ -135,9 +135,9 @@ export class Uploads {
     digest: Digest,
     finalChunk?: { source: AsyncIterable<Uint8Array>; range?: ChunkRange },
   ): Promise<number> {
-    let session = finalChunk
-      ? await this.append(repository, id, finalChunk.source, finalChunk.range)
-      : await this.get(repository, id);
+    // Through append even without a final chunk: it cuts off staged bytes past the recorded size
+    // (left by a refused or interrupted chunk), which must not become part of the blob.
+    let session = await this.append(repository, id, finalChunk?.source ?? noBytes(), finalChunk?.range);
     if (this.busy.has(id)) throw rangeNotSatisfiable(session, 'another request is writing to this upload');
     this.busy.add(id);
     try {
@@ -189,6 +189,8 @@ export class Uploads {
     return hash.digest('hex');
   }
 }
+
+async function* noBytes(): AsyncIterable<Uint8Array> {}
 
 async function* hashing(source: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {
   for await (const chunk of source) {

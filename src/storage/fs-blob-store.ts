@@ -127,6 +127,9 @@ async function writeAt(handle: FileHandle, position: number, source: AsyncIterab
     batchBytes = 0;
     await pending;
     pending = writeFully(handle, chunks, start, length);
+    // Handled from now on: a write can fail (a full disk) while the loop waits on a slow source,
+    // and an unhandled rejection would end the process. The error is rethrown by the next await.
+    pending.catch(() => undefined);
   };
   try {
     for await (const chunk of source) {

@@ -15,6 +15,13 @@ export interface TestServer {
   config: BerthConfig;
   berth: Berth;
   close(): Promise<void>;
+  /**
+   * Stops this server and starts a new one on the same data folder (and PostgreSQL schema):
+   * nothing held in the old process's memory survives. The new server owns the cleanup.
+   */
+  restart(): Promise<TestServer>;
+  /** Lines of `/metrics` counting 5xx answers; a healthy run has none. */
+  serverErrors(): Promise<string[]>;
 }
 
 export interface TestServerOptions {
@@ -26,8 +33,18 @@ export interface TestServerOptions {
   schema?: string;
 }
 
+/** What `close()` removes: only what this helper created. */
+interface Cleanup {
+  removeDataDir: boolean;
+  dropSchema: boolean;
+}
+
 /** A real Berth on a loopback port, on this run's backend, with its own temp data folder. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { schema?: string }> {
+  return start(options, { removeDataDir: options.dataDir === undefined, dropSchema: options.schema === undefined });
+}
+
+async function start(options: TestServerOptions, cleanup: Cleanup): Promise<TestServer & { schema?: string }> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-test-')));
   const backend = testBackend();
   const config = loadConfig({ data: dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' }, {});
@@ -37,9 +54,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const berth = await createBerth(config, schema ? { databaseSchema: schema } : {});
   await berth.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = berth.app.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
   let closed = false;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     host: `127.0.0.1:${port}`,
     dataDir,
     config,
@@ -49,8 +67,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (closed) return;
       closed = true;
       await berth.close();
-      if (options.dataDir === undefined) await rm(dataDir, { recursive: true, force: true });
-      if (schema && options.schema === undefined) await dropSchema(schema);
+      if (cleanup.removeDataDir) await rm(dataDir, { recursive: true, force: true });
+      if (schema && cleanup.dropSchema) await dropSchema(schema);
+    },
+    async restart() {
+      if (closed) throw new Error('cannot restart a closed test server');
+      closed = true;
+      await berth.close();
+      return start({ ...options, dataDir, ...(schema ? { schema } : {}) }, cleanup);
+    },
+    async serverErrors() {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return text.split('\n').filter((line) => /^berth_http_requests_total\{.*status="5\d\d"/.test(line));
     },
   };
 }

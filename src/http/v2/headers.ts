@@ -20,7 +20,8 @@ export type ByteRangeRequest = { start: number; end: number } | 'unsatisfiable' 
  */
 export function parseRange(header: string | undefined, size: number): ByteRangeRequest {
   if (header === undefined) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // The range unit is case-insensitive (RFC 9110 §14.1).
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return undefined;
   if (match[1] === '') {
     const suffix = Number(match[2]);

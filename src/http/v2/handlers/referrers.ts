@@ -5,10 +5,11 @@ import type { V2Context, V2Handler } from '../context.js';
 
 function sendIndex(ctx: V2Context, manifests: Descriptor[], filtered: boolean): void {
   if (filtered) ctx.reply.header('oci-filters-applied', 'artifactType');
+  // A Buffer, not a string: Fastify would append `; charset=utf-8` to the media type of a string.
   ctx.reply
     .code(200)
     .header('content-type', MediaType.ociIndex)
-    .send(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+    .send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests })));
 }
 
 /** `GET /v2/<name>/referrers/<digest>?artifactType=`: always an index, never a 404. */

@@ -1,0 +1,296 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `berth serve` as a real process: what a container runtime or systemd sees. The embedded SQLite
+ * default is what `serve` is about, so these tests do not follow BERTH_TEST_DB.
+ */
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const berthBin = join(repoRoot, 'bin/berth.js');
+
+/** A port nobody listens on right now (bound and released; the kernel will not reuse it at once). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+interface BerthProcess {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The environment of the child: ours without any BERTH_ setting, plus `extra`. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('BERTH_')) env[key] = value;
+  return { ...env, ...extra };
+}
+
+const running = new Set<BerthProcess>();
+
+function spawnBerth(args: string[], env: Record<string, string> = {}, port?: number): BerthProcess {
+  const child = spawn(process.execPath, [berthBin, ...args], { cwd: repoRoot, env: childEnv(env) });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.on('exit', (code, signal) => done({ code, signal })),
+  );
+  const proc: BerthProcess = { child, url: `http://127.0.0.1:${port ?? 0}`, stdout: () => out, stderr: () => err, exited };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  return proc;
+}
+
+function describeProcess(proc: BerthProcess): string {
+  return `--- stdout\n${proc.stdout()}\n--- stderr\n${proc.stderr()}`;
+}
+
+/** Polls /healthz until it answers; fails at once if the process exits first. */
+async function waitHealthy(proc: BerthProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`berth exited before it was healthy\n${describeProcess(proc)}`);
+    try {
+      const response = await fetch(`${proc.url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`berth was not healthy after ${timeoutMs} ms\n${describeProcess(proc)}`);
+}
+
+async function startServe(dataDir: string): Promise<BerthProcess> {
+  const port = await freePort();
+  const proc = spawnBerth(['serve', '--data', dataDir, '--port', String(port)], {}, port);
+  await waitHealthy(proc);
+  return proc;
+}
+
+async function stopServe(proc: BerthProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
+  return proc.exited;
+}
+
+/** The JSON lines of stdout; every line must be JSON. */
+function logLines(proc: BerthProcess): Array<Record<string, unknown>> {
+  return proc
+    .stdout()
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`stdout line is not JSON: ${line}`);
+      }
+    });
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
+let tempRoot: string;
+beforeAll(async () => {
+  tempRoot = await mkdtemp(join(tmpdir(), 'berth-serve-'));
+});
+afterEach(async () => {
+  // A failed test must not leave a server behind.
+  await Promise.all([...running].map((proc) => (proc.child.kill('SIGKILL'), proc.exited)));
+});
+afterAll(async () => rm(tempRoot, { recursive: true, force: true }));
+
+async function freshDataDir(): Promise<string> {
+  return mkdtemp(join(tempRoot, 'data-'));
+}
+
+describe('berth serve (process)', () => {
+  it('starts on --port with --data and answers /healthz', async () => {
+    const dataDir = await freshDataDir();
+    const proc = await startServe(dataDir);
+    const response = await fetch(`${proc.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+    expect((await stat(join(dataDir, 'berth.db'))).isFile()).toBe(true);
+    expect(await stopServe(proc)).toEqual({ code: 0, signal: null });
+  });
+
+  it('takes BERTH_PORT and BERTH_DATA from the environment', async () => {
+    const dataDir = join(await freshDataDir(), 'from-env');
+    const port = await freePort();
+    const proc = spawnBerth(['serve'], { BERTH_PORT: String(port), BERTH_DATA: dataDir }, port);
+    await waitHealthy(proc);
+    expect((await stat(join(dataDir, 'berth.db'))).isFile()).toBe(true);
+    expect(await stopServe(proc)).toEqual({ code: 0, signal: null });
+  });
+
+  it('logs one JSON line per request, without credentials', async () => {
+    const proc = await startServe(await freshDataDir());
+    const authorization = 'Basic c2VjcmV0OnNlY3JldA==';
+    const response = await fetch(`${proc.url}/v2/?password=hunter2&n=5`, { headers: { authorization } });
+    await response.arrayBuffer();
+    const missing = await fetch(`${proc.url}/v2/no/such/manifests/latest?token=tok3n`, { headers: { authorization } });
+    await missing.arrayBuffer();
+
+    const requests = await until('two request log lines', () => {
+      // The /healthz polls of the start-up may still be arriving: only /v2 lines count.
+      const lines = logLines(proc).filter((line) => line.msg === 'request' && String(line.url).startsWith('/v2/'));
+      return lines.length >= 2 ? lines : undefined;
+    });
+    await stopServe(proc);
+
+    expect(requests).toHaveLength(2);
+    expect(requests[0]).toMatchObject({ method: 'GET', status: response.status });
+    expect(requests[0]!.url).toMatch(/^\/v2\/\?/);
+    expect(new URLSearchParams(String(requests[0]!.url).split('?')[1]).get('n')).toBe('5');
+    expect(requests[1]).toMatchObject({ method: 'GET', url: expect.stringMatching(/^\/v2\/no\/such\/manifests\/latest/), status: 404 });
+    const everything = proc.stdout() + proc.stderr();
+    for (const secret of ['hunter2', 'tok3n', 'c2VjcmV0OnNlY3JldA==', 'secret:secret']) {
+      expect(everything, `log contains ${secret}`).not.toContain(secret);
+    }
+  });
+
+  it('finishes a slow chunk on SIGTERM, exits 0, and keeps the upload across a restart', async () => {
+    const dataDir = await freshDataDir();
+    const proc = await startServe(dataDir);
+    const started = await fetch(`${proc.url}/v2/slow/upload/blobs/uploads/`, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const location = started.headers.get('location')!;
+    expect(location).toMatch(/^\/v2\/slow\/upload\/blobs\/uploads\/.+/);
+
+    const chunk = randomBytes(256 * 1024);
+    const rest = randomBytes(1000);
+    // A keep-alive agent, as real clients use: its idle socket must not hold the shutdown open.
+    const agent = new Agent({ keepAlive: true });
+    let patch!: ClientRequest;
+    const answered = new Promise<IncomingMessage>((done, fail) => {
+      patch = httpRequest(`${proc.url}${location}`, {
+        method: 'PATCH',
+        agent,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-length': chunk.length,
+          'content-range': `0-${chunk.length - 1}`,
+        },
+      });
+      patch.on('response', done).on('error', fail);
+    });
+    patch.write(chunk.subarray(0, 1000));
+    // Let the server take the request in before it is told to stop.
+    await new Promise((done) => setTimeout(done, 500));
+    proc.child.kill('SIGTERM');
+    await new Promise((done) => setTimeout(done, 1000));
+    expect(proc.child.exitCode, 'exited with a request in flight').toBeNull();
+    patch.write(chunk.subarray(1000, 100_000));
+    await new Promise((done) => setTimeout(done, 300));
+    patch.end(chunk.subarray(100_000));
+
+    const response = await answered;
+    response.resume();
+    expect(response.statusCode).toBe(202);
+    expect(response.headers.range).toBe(`0-${chunk.length - 1}`);
+    expect(response.headers.connection).toBe('close');
+    const exit = await Promise.race([
+      proc.exited,
+      new Promise((done) => setTimeout(() => done('still running 10 s after the last request'), 10_000)),
+    ]);
+    agent.destroy();
+    expect(exit, describeProcess(proc)).toEqual({ code: 0, signal: null });
+
+    const again = await startServe(dataDir);
+    const status = await fetch(`${again.url}${location}`);
+    expect(status.status).toBe(204);
+    expect(status.headers.get('range')).toBe(`0-${chunk.length - 1}`);
+
+    const whole = Buffer.concat([chunk, rest]);
+    const digest = `sha256:${createHash('sha256').update(whole).digest('hex')}`;
+    const done = await fetch(`${again.url}${location}?digest=${digest}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-range': `${chunk.length}-${whole.length - 1}`,
+      },
+      body: rest,
+    });
+    expect(done.status, await done.clone().text()).toBe(201);
+    const blob = await fetch(`${again.url}/v2/slow/upload/blobs/${digest}`);
+    expect(blob.status).toBe(200);
+    expect(Buffer.from(await blob.arrayBuffer()).equals(whole)).toBe(true);
+    expect(await stopServe(again)).toEqual({ code: 0, signal: null });
+  });
+
+  it('finishes a download in flight on SIGTERM and exits as soon as it is done', async () => {
+    const proc = await startServe(await freshDataDir());
+    const blob = randomBytes(16 * 1024 * 1024);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const pushed = await fetch(`${proc.url}/v2/big/blob/blobs/uploads/?digest=${digest}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: blob,
+    });
+    expect(pushed.status).toBe(201);
+
+    // The answer's headers go out before the close begins, so only the socket's fate is left to test.
+    const agent = new Agent({ keepAlive: true });
+    const response = await new Promise<IncomingMessage>((done, fail) => {
+      httpRequest(`${proc.url}/v2/big/blob/blobs/${digest}`, { agent }).on('response', done).on('error', fail).end();
+    });
+    response.pause();
+    expect(response.statusCode).toBe(200);
+    proc.child.kill('SIGTERM');
+    await new Promise((done) => setTimeout(done, 500));
+    expect(proc.child.exitCode, 'exited with a download in flight').toBeNull();
+    const hash = createHash('sha256');
+    for await (const part of response) hash.update(part as Buffer);
+    expect(`sha256:${hash.digest('hex')}`).toBe(digest);
+    const exit = await Promise.race([
+      proc.exited,
+      new Promise((done) => setTimeout(() => done('still running 5 s after the download'), 5_000)),
+    ]);
+    agent.destroy();
+    expect(exit, describeProcess(proc)).toEqual({ code: 0, signal: null });
+  });
+
+  it.each([
+    [['--port', 'nope'], '--port'],
+    [['--port', '70000'], '--port'],
+    [['--log-level', 'loud'], '--log-level'],
+  ])('refuses serve %j with a one-line error', async (flags, setting) => {
+    const proc = spawnBerth(['serve', '--data', join(tempRoot, 'never-created'), ...flags]);
+    const exit = await proc.exited;
+    expect(exit.code).not.toBe(0);
+    expect(exit.code).not.toBeNull();
+    const stderr = proc.stderr().trim();
+    expect(stderr.split('\n'), stderr).toHaveLength(1);
+    expect(stderr).toMatch(/^berth: /);
+    expect(stderr).toContain(setting);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(proc.stdout()).toBe('');
+    await expect(stat(join(tempRoot, 'never-created'))).rejects.toThrow();
+  });
+});

@@ -1,0 +1,146 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type ConfigInput } from '../../src/config/config.js';
+
+/** The ConfigError loadConfig throws for these inputs; fails the test when it does not throw one. */
+function configError(flags: ConfigInput, env: NodeJS.ProcessEnv = {}): ConfigError {
+  try {
+    loadConfig(flags, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('loadConfig accepted the settings');
+}
+
+describe('loadConfig defaults', () => {
+  it('listens on 127.0.0.1:5000 with ./berth-data and SQLite', () => {
+    const config = loadConfig({}, {});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(5000);
+    expect(config.dataDir).toBe(resolve(process.cwd(), 'berth-data'));
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+    expect(config.registry.deleteEnabled).toBe(true);
+    expect(config.registry.maxManifestBytes).toBe(4 * 1024 * 1024);
+    expect(config.shutdownGraceSeconds).toBeGreaterThan(0);
+  });
+
+  it('reads the real environment when none is passed', () => {
+    const saved = process.env.BERTH_PORT;
+    process.env.BERTH_PORT = '5123';
+    try {
+      expect(loadConfig({}).port).toBe(5123);
+    } finally {
+      if (saved === undefined) delete process.env.BERTH_PORT;
+      else process.env.BERTH_PORT = saved;
+    }
+  });
+});
+
+describe('loadConfig environment', () => {
+  it('takes BERTH_HOST, BERTH_PORT, BERTH_DATA, BERTH_DATABASE_URL and BERTH_LOG_LEVEL', () => {
+    const config = loadConfig(
+      {},
+      {
+        BERTH_HOST: '0.0.0.0',
+        BERTH_PORT: '6000',
+        BERTH_DATA: '/var/lib/berth',
+        BERTH_DATABASE_URL: 'postgres://berth@db:5432/berth',
+        BERTH_LOG_LEVEL: 'warn',
+      },
+    );
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 6000,
+      dataDir: '/var/lib/berth',
+      databaseUrl: 'postgres://berth@db:5432/berth',
+      logLevel: 'warn',
+    });
+  });
+
+  it('resolves a relative BERTH_DATA against the working folder', () => {
+    expect(loadConfig({}, { BERTH_DATA: 'data/here' }).dataDir).toBe(resolve(process.cwd(), 'data/here'));
+  });
+
+  it('accepts postgresql:// as well as postgres://', () => {
+    expect(loadConfig({}, { BERTH_DATABASE_URL: 'postgresql://h/db' }).databaseUrl).toBe('postgresql://h/db');
+  });
+
+  it('reads BERTH_DELETE_ENABLED', () => {
+    expect(loadConfig({}, { BERTH_DELETE_ENABLED: 'false' }).registry.deleteEnabled).toBe(false);
+    expect(loadConfig({}, { BERTH_DELETE_ENABLED: 'yes' }).registry.deleteEnabled).toBe(true);
+    expect(configError({}, { BERTH_DELETE_ENABLED: 'maybe' }).message).toContain('BERTH_DELETE_ENABLED');
+  });
+
+  it('treats empty variables as unset', () => {
+    const config = loadConfig({}, { BERTH_PORT: '', BERTH_HOST: '', BERTH_DATA: '', BERTH_DATABASE_URL: '', BERTH_LOG_LEVEL: '' });
+    expect(config.port).toBe(5000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.dataDir).toBe(resolve(process.cwd(), 'berth-data'));
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.logLevel).toBe('info');
+  });
+});
+
+describe('loadConfig flags', () => {
+  const env = {
+    BERTH_HOST: '0.0.0.0',
+    BERTH_PORT: '6000',
+    BERTH_DATA: '/from/env',
+    BERTH_DATABASE_URL: 'postgres://env/db',
+    BERTH_LOG_LEVEL: 'warn',
+  };
+
+  it('win over the environment', () => {
+    const config = loadConfig(
+      { host: '::1', port: '7000', data: '/from/flag', databaseUrl: 'postgres://flag/db', logLevel: 'debug', deleteEnabled: false },
+      { ...env, BERTH_DELETE_ENABLED: 'true' },
+    );
+    expect(config).toMatchObject({
+      host: '::1',
+      port: 7000,
+      dataDir: '/from/flag',
+      databaseUrl: 'postgres://flag/db',
+      logLevel: 'debug',
+      registry: { deleteEnabled: false },
+    });
+  });
+
+  it('accept a numeric port and port 0', () => {
+    expect(loadConfig({ port: 8080 }, env).port).toBe(8080);
+    expect(loadConfig({ port: 0 }, env).port).toBe(0);
+    expect(loadConfig({ port: '65535' }, {}).port).toBe(65535);
+  });
+});
+
+describe('loadConfig refusals name the setting', () => {
+  it.each(['nope', '-1', '65536', '1.5', '', ' ', '0x50', '1e3', '80abc'])('refuses --port %j', (port) => {
+    const error = configError({ port });
+    expect(error.message).toContain('--port');
+    expect(error.message).not.toMatch(/\n/);
+  });
+
+  it.each(['nope', '-1', '70000', '0x50'])('refuses BERTH_PORT=%j', (port) => {
+    expect(configError({}, { BERTH_PORT: port }).message).toContain('BERTH_PORT');
+  });
+
+  it('refuses an unknown log level, naming flag or variable', () => {
+    const fromFlag = configError({ logLevel: 'loud' });
+    expect(fromFlag.message).toContain('--log-level');
+    expect(fromFlag.message).toContain('loud');
+    expect(configError({}, { BERTH_LOG_LEVEL: 'INFO' }).message).toContain('BERTH_LOG_LEVEL');
+  });
+
+  it.each(['mysql://h/db', 'sqlite:berth.db', 'http://h', 'postgres:/h/db', 'h:5432'])(
+    'refuses the database URL %j',
+    (url) => {
+      expect(configError({}, { BERTH_DATABASE_URL: url }).message).toContain('BERTH_DATABASE_URL');
+      expect(configError({ databaseUrl: url }).message).toContain('--database-url');
+    },
+  );
+
+  it('does not echo a database URL, which may hold a password', () => {
+    expect(configError({}, { BERTH_DATABASE_URL: 'mysql://root:hunter2@h/db' }).message).not.toContain('hunter2');
+  });
+});
