@@ -102,7 +102,7 @@ export function parseManifest(bytes: Buffer, contentType: string | undefined): P
 
   if (kind === 'image') {
     const config = parseDescriptor(body.config, 'config');
-    const layers = parseDescriptorList(body.layers ?? [], 'layers');
+    const layers = parseDescriptorList(body.layers, 'layers');
     parsed.blobs = [config, ...layers.filter((layer) => !isNonDistributable(layer.mediaType))];
     parsed.artifactType ??= config.mediaType;
   } else {

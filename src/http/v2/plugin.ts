@@ -82,11 +82,15 @@ export async function v2Plugin(app: FastifyInstance, deps: V2Dependencies): Prom
   }
 }
 
-/** Errors that are not ours: Fastify's client errors become 400s; anything else is a 500. */
+/** Errors that are not ours: Fastify's client errors keep their status and message; the rest are 500s. */
 function toOciError(error: unknown): OciError {
-  const status = (error as { statusCode?: number }).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) {
-    return new OciError('UNSUPPORTED', (error as Error).message, { status, message: 'bad request' });
+  const { statusCode, code, message } = error as { statusCode?: number; code?: string; message?: string };
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new OciError('UNSUPPORTED', undefined, { status: 415, message: 'the Content-Type header is not a valid media type' });
+  }
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return new OciError('SIZE_INVALID', undefined, { message: 'invalid Content-Length' });
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
+    return new OciError('UNSUPPORTED', undefined, { status: statusCode, message: message ?? 'bad request' });
   }
   return new OciError('UNKNOWN');
 }

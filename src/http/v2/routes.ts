@@ -38,9 +38,9 @@ const NAME = '(?<name>.+?)';
 
 export const V2_ROUTES: V2Route[] = [
   { id: 'base', endpoint: 'end-1', methods: ['GET', 'HEAD'], path: /^$/, action: 'none', handler: apiVersion },
-  { id: 'catalog', endpoint: 'catalog', methods: ['GET'], path: /^_catalog$/, action: 'catalog', handler: listCatalog },
+  { id: 'catalog', endpoint: 'catalog', methods: ['GET', 'HEAD'], path: /^_catalog$/, action: 'catalog', handler: listCatalog },
   {
-    id: 'tags.list', endpoint: 'end-8a', methods: ['GET'], path: new RegExp(`^${NAME}/tags/list$`),
+    id: 'tags.list', endpoint: 'end-8a', methods: ['GET', 'HEAD'], path: new RegExp(`^${NAME}/tags/list$`),
     action: 'pull', handler: listTags, hidden: notFound((p) => new OciError('NAME_UNKNOWN', { name: p.name })),
   },
   {
@@ -58,10 +58,10 @@ export const V2_ROUTES: V2Route[] = [
   { id: 'upload.complete', endpoint: 'end-6', methods: ['PUT'], path: new RegExp(`^${NAME}/blobs/uploads/(?<upload>[^/]+)$`), action: 'push', handler: completeUpload },
   { id: 'upload.cancel', endpoint: 'end-14', methods: ['DELETE'], path: new RegExp(`^${NAME}/blobs/uploads/(?<upload>[^/]+)$`), action: 'push', handler: cancelUpload },
   {
-    id: 'blob.get', endpoint: 'end-2', methods: ['GET', 'HEAD'], path: new RegExp(`^${NAME}/blobs/(?<digest>[^/]+)$`),
+    id: 'blob.get', endpoint: 'end-2', methods: ['GET', 'HEAD'], path: new RegExp(`^${NAME}/blobs/(?<digest>(?!uploads$)[^/]+)$`),
     action: 'pull', handler: getBlob, hidden: notFound((p) => new OciError('BLOB_UNKNOWN', { digest: p.digest })),
   },
-  { id: 'blob.delete', endpoint: 'end-10', methods: ['DELETE'], path: new RegExp(`^${NAME}/blobs/(?<digest>[^/]+)$`), action: 'delete', handler: deleteBlob },
+  { id: 'blob.delete', endpoint: 'end-10', methods: ['DELETE'], path: new RegExp(`^${NAME}/blobs/(?<digest>(?!uploads$)[^/]+)$`), action: 'delete', handler: deleteBlob },
   {
     id: 'referrers', endpoint: 'end-12', methods: ['GET'], path: new RegExp(`^${NAME}/referrers/(?<digest>[^/]+)$`),
     action: 'pull', handler: listReferrers, hidden: noReferrers,

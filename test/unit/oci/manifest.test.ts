@@ -210,9 +210,13 @@ describe('parseManifest: blobs', () => {
     expect(parsed.blobs).toEqual([empty]);
   });
 
-  it('accepts an image manifest without layers', () => {
+  it('refuses an image manifest without layers (an artifact uses an empty list or the empty descriptor)', () => {
     const { layers: _omit, ...body } = ociImage();
-    expect(parseManifest(bytes(body), MediaType.ociManifest).blobs).toEqual([ociConfig]);
+    refusal(body, MediaType.ociManifest);
+  });
+
+  it('accepts an image manifest with an empty layer list', () => {
+    expect(parseManifest(bytes(ociImage({ layers: [] })), MediaType.ociManifest).blobs).toEqual([ociConfig]);
   });
 
   it('keeps the subject', () => {

@@ -1,0 +1,53 @@
+// The comparison table, and the same rows as JSON for bench/results.json.
+import { writeFileSync } from "node:fs";
+import type { ServerName } from "./servers.js";
+
+export type Cell = { value: number; detail?: Record<string, unknown> } | { error: string } | { skipped: string };
+
+export interface Row {
+  scenario: string;
+  unit: string;
+  cells: Partial<Record<ServerName, Cell>>;
+}
+
+const COLUMNS: ServerName[] = ["berth", "distribution", "ceiling"];
+
+function show(cell: Cell | undefined): string {
+  if (!cell) return "—";
+  if ("value" in cell) return cell.value >= 100 ? cell.value.toFixed(0) : cell.value.toFixed(1);
+  if ("error" in cell) return "error";
+  return "skip";
+}
+
+function ratio(a: Cell | undefined, b: Cell | undefined): string {
+  if (!a || !b || !("value" in a) || !("value" in b) || b.value === 0) return "—";
+  return `${(a.value / b.value).toFixed(2)}×`;
+}
+
+export function formatTable(rows: Row[]): string {
+  const header = ["scenario", "unit", ...COLUMNS, "berth/dist", "berth/ceil"];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.unit,
+    ...COLUMNS.map((c) => show(r.cells[c])),
+    ratio(r.cells.berth, r.cells.distribution),
+    ratio(r.cells.berth, r.cells.ceiling),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(line)];
+  const problems = rows.flatMap((r) =>
+    COLUMNS.flatMap((c) => {
+      const cell = r.cells[c];
+      if (cell && "error" in cell) return [`  ${r.scenario} / ${c}: ${cell.error}`];
+      return [];
+    }),
+  );
+  if (problems.length > 0) out.push("", "errors:", ...problems);
+  return out.join("\n");
+}
+
+export function writeJson(path: string, meta: Record<string, unknown>, rows: Row[]): void {
+  writeFileSync(path, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+}

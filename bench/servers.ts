@@ -1,0 +1,163 @@
+// Starts the three servers side by side on loopback, each in its own process
+// group so that one kill by group id stops npx/tsx wrappers and the real server.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { killGroup, onCleanup, removeDirOnExit } from "./cleanup.js";
+import { request } from "node:http";
+
+export type ServerName = "berth" | "distribution" | "ceiling";
+
+export interface Server {
+  name: ServerName;
+  baseUrl: string;
+  port: number;
+  /** pid of the process we spawned (may be a wrapper such as npx). */
+  rootPid: number;
+  dataDir: string;
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+export const DISTRIBUTION_BIN = "/usr/bin/docker-registry";
+const READY_TIMEOUT_MS = 90_000; // tsx compiles Berth on first start; be patient but bounded
+
+export function makeTempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `berth-bench-${prefix}-`));
+  removeDirOnExit(dir);
+  return dir;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The Berth command, or undefined when neither BERTH_CMD nor the CLI source exists yet. */
+export function berthCommand(): string[] | undefined {
+  const override = process.env.BERTH_CMD?.trim();
+  if (override) return override.split(/\s+/);
+  if (!existsSync("src/cli/main.ts")) return undefined;
+  return ["npx", "tsx", "src/cli/main.ts"];
+}
+
+export async function startBerth(cmd: string[]): Promise<Server> {
+  const port = await freePort();
+  const dataDir = makeTempDir("berth");
+  const args = [...cmd.slice(1), "serve", "--data", dataDir, "--port", String(port), "--host", "127.0.0.1"];
+  // Quiet request logging so the logger is not what we measure (Distribution runs at level error too).
+  return launch("berth", cmd[0]!, args, port, dataDir, { BERTH_LOG_LEVEL: "error" });
+}
+
+export async function startDistribution(): Promise<Server> {
+  const port = await freePort();
+  const dataDir = makeTempDir("distribution");
+  const config = join(dataDir, "config.yml");
+  writeFileSync(
+    config,
+    [
+      "version: 0.1",
+      "log:",
+      "  level: error",
+      "  accesslog:",
+      "    disabled: true",
+      "storage:",
+      "  filesystem:",
+      `    rootdirectory: ${join(dataDir, "storage")}`,
+      "  delete:",
+      "    enabled: true",
+      "  cache:",
+      "    blobdescriptor: inmemory",
+      "http:",
+      `  addr: 127.0.0.1:${port}`,
+      "  secret: berth-bench-not-a-secret",
+      "",
+    ].join("\n"),
+  );
+  return launch("distribution", DISTRIBUTION_BIN, ["serve", config], port, dataDir, {});
+}
+
+export async function startCeiling(): Promise<Server> {
+  const port = await freePort();
+  const dataDir = makeTempDir("ceiling");
+  // node --import tsx keeps it a single process (no npx/tsx wrapper in between).
+  const script = join(import.meta.dirname, "ceiling-server.ts");
+  const args = ["--import", "tsx", script, "--dir", dataDir, "--port", String(port), "--host", "127.0.0.1"];
+  return launch("ceiling", process.execPath, args, port, dataDir, {});
+}
+
+async function launch(
+  name: ServerName,
+  bin: string,
+  args: string[],
+  port: number,
+  dataDir: string,
+  env: Record<string, string>,
+): Promise<Server> {
+  // Server output goes to a file: piping it here would cost the harness CPU during load runs.
+  const logDir = makeTempDir(`${name}-log`);
+  const logPath = join(logDir, "server.log");
+  const logFd = openSync(logPath, "a");
+  const child: ChildProcess = spawn(bin, args, {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: { ...process.env, ...env },
+  });
+  closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name}: could not spawn ${bin}`);
+  onCleanup(() => killGroup(pid, "SIGKILL"));
+  let exited: string | undefined;
+  child.once("exit", (code, sig) => (exited = `exited with ${code ?? sig}`));
+  child.once("error", (err) => (exited = `failed to start: ${err.message}`));
+
+  const logTail = (): string => {
+    try {
+      return readFileSync(logPath, "utf8").slice(-4000);
+    } catch {
+      return "";
+    }
+  };
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exited) throw new Error(`${name} ${exited} before it was ready:\n${logTail()}`);
+    const status = await probe(`${baseUrl}/v2/`);
+    if (status === 200 || status === 401) break;
+    if (Date.now() > deadline) {
+      killGroup(pid, "SIGKILL");
+      throw new Error(`${name} did not answer GET /v2/ within ${READY_TIMEOUT_MS / 1000}s:\n${logTail()}`);
+    }
+    await sleep(100);
+  }
+
+  const stop = async (): Promise<void> => {
+    if (exited) return;
+    killGroup(pid, "SIGTERM");
+    for (let i = 0; i < 30 && !exited; i++) await sleep(100);
+    if (!exited) killGroup(pid, "SIGKILL");
+  };
+  return { name, baseUrl, port, rootPid: pid, dataDir, logTail, stop };
+}
+
+function probe(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: "GET", timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(0));
+    req.end();
+  });
+}
