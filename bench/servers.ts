@@ -43,10 +43,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** The Berth command, or undefined when neither BERTH_CMD nor the CLI source exists yet. */
+/**
+ * The Berth command: BERTH_CMD, else the compiled build (as production runs it; run.sh builds it),
+ * else the sources through tsx; undefined when none exists.
+ */
 export function berthCommand(): string[] | undefined {
   const override = process.env.BERTH_CMD?.trim();
   if (override) return override.split(/\s+/);
+  if (existsSync("dist/cli/main.js")) return [process.execPath, "dist/cli/main.js"];
   if (!existsSync("src/cli/main.ts")) return undefined;
   return ["npx", "tsx", "src/cli/main.ts"];
 }

@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import { OciError } from '../oci/errors.js';
-import type { ByteRange } from '../storage/blob-store.js';
+import type { BlobReader, ByteRange } from '../storage/blob-store.js';
 import { ensureRepository, type RegistryContext } from './context.js';
 
 export interface BlobInfo {
@@ -25,11 +24,12 @@ export class Blobs {
     return row;
   }
 
-  async open(repository: string, digest: Digest, range?: ByteRange): Promise<{ info: BlobInfo; stream: Readable }> {
+  /** A reader over the blob's bytes (or a range), when `repository` links it and the store has it. */
+  async open(repository: string, digest: Digest, range?: ByteRange): Promise<BlobReader> {
     const info = await this.stat(repository, digest);
-    const stream = info && (await this.ctx.store.read(digest, range));
-    if (!info || !stream) throw new OciError('BLOB_UNKNOWN', { digest: digest.value });
-    return { info, stream };
+    const reader = info && (await this.ctx.store.openReader(digest, range));
+    if (!reader) throw new OciError('BLOB_UNKNOWN', { digest: digest.value });
+    return reader;
   }
 
   /** Records a verified blob and links it to the repository. */

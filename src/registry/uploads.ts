@@ -98,10 +98,9 @@ export class Uploads {
           : session.size === 0
             ? createDigester('sha256')
             : undefined;
-      const tapped = hash ? hashing(source, hash) : source;
       let written: number;
       try {
-        written = await this.ctx.store.append(id, session.size, tapped);
+        written = await this.ctx.store.append(id, session.size, source, hash && ((chunk) => hash.update(chunk)));
       } catch (error) {
         if (error instanceof UploadMissingError) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
         throw error;
@@ -191,10 +190,3 @@ export class Uploads {
 }
 
 async function* noBytes(): AsyncIterable<Uint8Array> {}
-
-async function* hashing(source: AsyncIterable<Uint8Array>, hash: Hash): AsyncIterable<Uint8Array> {
-  for await (const chunk of source) {
-    hash.update(chunk);
-    yield chunk;
-  }
-}

@@ -130,6 +130,34 @@ export function describeBlobStore(
         }
       });
 
+      it('reads through a BlobReader into caller-owned buffers, whole and by range', async () => {
+        const bytes = randomBytes(10_000);
+        const digest = await commitBlob(bytes);
+        const drain = async (range?: { start: number; end: number }) => {
+          const reader = await store.openReader(digest, range);
+          expect(reader).toBeDefined();
+          const parts: Buffer[] = [];
+          const into = Buffer.alloc(3000);
+          for (let n = await reader!.read(into); n > 0; n = await reader!.read(into)) parts.push(Buffer.from(into.subarray(0, n)));
+          await reader!.close();
+          return Buffer.concat(parts);
+        };
+        expect((await drain()).equals(bytes)).toBe(true);
+        expect((await drain({ start: 2500, end: 7499 })).equals(bytes.subarray(2500, 7500))).toBe(true);
+        expect((await drain({ start: 9999, end: 9999 })).equals(bytes.subarray(9999))).toBe(true);
+        expect(await store.openReader(sha256(randomBytes(8)))).toBeUndefined();
+      });
+
+      it('shows every appended chunk, in order, to the observer', async () => {
+        const id = randomUUID();
+        await store.createUpload(id);
+        const seen: Buffer[] = [];
+        const written = await store.append(id, 0, chunks('ab', 'cde', 'f'), (chunk) => seen.push(Buffer.from(chunk)));
+        expect(written).toBe(6);
+        expect(Buffer.concat(seen).toString()).toBe('abcdef');
+        await store.abortUpload(id);
+      });
+
       it('holds an empty blob', async () => {
         const digest = await commitBlob(Buffer.alloc(0));
         expect(await store.stat(digest)).toBe(0);

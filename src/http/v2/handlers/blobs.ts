@@ -2,6 +2,7 @@ import { OciError } from '../../../oci/errors.js';
 import { requireDigest } from '../../../registry/references.js';
 import type { V2Handler } from '../context.js';
 import { parseRange } from '../headers.js';
+import { sendBlob } from '../send-blob.js';
 
 /** `GET|HEAD /v2/<name>/blobs/<digest>`, with single-range requests. */
 export const getBlob: V2Handler = async ({ name, params, request, reply, deps }) => {
@@ -24,12 +25,17 @@ export const getBlob: V2Handler = async ({ name, params, request, reply, deps })
     reply.code(416).header('content-range', `bytes */${info.size}`).header('content-length', 0).send();
     return;
   }
-  // Open before any success header is set, so a blob gone from the store is a clean 404.
-  const stream = request.method === 'HEAD' ? undefined : (await deps.registry.blobs.open(name, digest, range)).stream;
-  reply.header('content-length', range ? range.end - range.start + 1 : info.size);
-  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
-  else reply.code(200);
-  reply.send(stream);
+  const length = range ? range.end - range.start + 1 : info.size;
+  reply.header('content-length', length);
+  if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
+  const status = range ? 206 : 200;
+  if (request.method === 'HEAD') {
+    reply.code(status).send();
+    return;
+  }
+  // Open before anything is sent, so a blob gone from the store is still a clean 404.
+  const reader = await deps.registry.blobs.open(name, digest, range);
+  await sendBlob(reply, status, reader, length);
 };
 
 /** `DELETE /v2/<name>/blobs/<digest>`: unlinks the blob from this repository. */
