@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { anonymousOnly } from './auth/authenticate.js';
-import { allowAll } from './auth/authorize.js';
+import { anonymousOnly, type Authenticator } from './auth/authenticate.js';
+import { allowAll, type Authorizer } from './auth/authorize.js';
 import type { BerthConfig } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import { buildApp } from './http/app.js';
@@ -19,6 +19,9 @@ export interface BerthOptions {
   /** PostgreSQL schema (tests isolate themselves in one each). */
   databaseSchema?: string;
   logStream?: NodeJS.WritableStream;
+  /** Replace the open registry's seams (the IAM issues plug in here; tests exercise denial). */
+  authenticator?: Authenticator;
+  authorizer?: Authorizer;
 }
 
 /** The composition root: every dependency is built here and passed down explicitly. */
@@ -34,8 +37,8 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     config,
     db: database.db,
     registry,
-    authenticator: anonymousOnly,
-    authorizer: allowAll,
+    authenticator: options.authenticator ?? anonymousOnly,
+    authorizer: options.authorizer ?? allowAll,
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   return {

@@ -44,6 +44,13 @@ function parsePort(value: string | number, setting: string): number {
   return port;
 }
 
+function parseByteCount(value: string, setting: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new ConfigError(`${setting} must be a number of bytes, got "${value}"`);
+  }
+  return Number(value);
+}
+
 function parseBoolean(value: string, setting: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
@@ -76,7 +83,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logLevel: logLevel as BerthConfig['logLevel'],
     registry: {
       deleteEnabled,
-      chunkMinLength: 0,
+      chunkMinLength: parseByteCount(fromEnv('BERTH_CHUNK_MIN_LENGTH') ?? '0', 'BERTH_CHUNK_MIN_LENGTH'),
       maxManifestBytes: 4 * 1024 * 1024,
       maxPageSize: 1000,
     },

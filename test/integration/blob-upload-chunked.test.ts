@@ -288,3 +288,56 @@ describe('chunked uploads across a restart', () => {
 async function readErrorBody(response: Response): Promise<void> {
   expect((await readOciError(response)).code).toBe('BLOB_UPLOAD_INVALID');
 }
+
+describe('two nodes on one data folder and database', () => {
+  it('a chunked upload started on one node continues and completes on the other', async () => {
+    const first = await startTestServer();
+    // The second node shares the first one's folder and schema; the first cleans both up.
+    const second = await startTestServer({ dataDir: first.dataDir, ...(first.schema ? { schema: first.schema } : {}) });
+    try {
+      const name = repoName('nodes');
+      const bytes = randomBlob(6000);
+      const a = new OciClient(first.url);
+      const b = new OciClient(second.url);
+      const location = await a.startUpload(name);
+      const one = await a.fetch(location, { method: 'PATCH', headers: { 'content-range': '0-1999' }, body: bytes.subarray(0, 2000) });
+      expect(one.status).toBe(202);
+      const two = await b.fetch(location, { method: 'PATCH', headers: { 'content-range': '2000-3999' }, body: bytes.subarray(2000, 4000) });
+      expect(two.status).toBe(202);
+      expect(two.headers.get('range')).toBe('0-3999');
+      // Back on the first node, whose running hash stopped at 2000 bytes: it must re-hash.
+      const put = await a.fetch(`${location}?digest=${digestOf(bytes)}`, {
+        method: 'PUT',
+        headers: { 'content-range': '4000-5999' },
+        body: bytes.subarray(4000),
+      });
+      expect(put.status, await put.text()).toBe(201);
+      for (const node of [a, b]) {
+        const get = await node.fetch(`/v2/${name}/blobs/${digestOf(bytes)}`);
+        expect(digestOf(new Uint8Array(await get.arrayBuffer()))).toBe(digestOf(bytes));
+      }
+      expect(await first.serverErrors()).toEqual([]);
+      expect(await second.serverErrors()).toEqual([]);
+    } finally {
+      await second.close();
+      await first.close();
+    }
+  });
+});
+
+describe('a configured minimum chunk size', () => {
+  it('is advertised as OCI-Chunk-Min-Length on POST, and absent by default', async () => {
+    const server = await startTestServer({ configure: (c) => (c.registry.chunkMinLength = 5 * 1024 * 1024) });
+    const plain = await startTestServer();
+    try {
+      const response = await new OciClient(server.url).fetch(`/v2/${repoName('min')}/blobs/uploads/`, { method: 'POST' });
+      expect(response.status).toBe(202);
+      expect(response.headers.get('oci-chunk-min-length')).toBe(String(5 * 1024 * 1024));
+      const none = await new OciClient(plain.url).fetch(`/v2/${repoName('min')}/blobs/uploads/`, { method: 'POST' });
+      expect(none.headers.get('oci-chunk-min-length')).toBeNull();
+    } finally {
+      await server.close();
+      await plain.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type BerthConfig } from '../../src/config/config.js';
-import { createBerth, type Berth } from '../../src/server.js';
+import { createBerth, type Berth, type BerthOptions } from '../../src/server.js';
 import { dropSchema, freshSchemaName, testBackend, testDatabaseUrl } from './database.js';
 
 export interface TestServer {
@@ -31,6 +31,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Reuse this PostgreSQL schema (with dataDir, to restart on the same data). */
   schema?: string;
+  /** Seams to use instead of the open registry's (to test denial). */
+  seams?: Pick<BerthOptions, 'authenticator' | 'authorizer'>;
 }
 
 /** What `close()` removes: only what this helper created. */
@@ -51,7 +53,7 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
   const schema = backend === 'postgres' ? (options.schema ?? freshSchemaName()) : undefined;
   if (backend === 'postgres') config.databaseUrl = testDatabaseUrl();
   options.configure?.(config);
-  const berth = await createBerth(config, schema ? { databaseSchema: schema } : {});
+  const berth = await createBerth(config, { ...options.seams, ...(schema ? { databaseSchema: schema } : {}) });
   await berth.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = berth.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

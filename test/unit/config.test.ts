@@ -73,6 +73,12 @@ describe('loadConfig environment', () => {
     expect(configError({}, { BERTH_DELETE_ENABLED: 'maybe' }).message).toContain('BERTH_DELETE_ENABLED');
   });
 
+  it('reads BERTH_CHUNK_MIN_LENGTH (default 0: no minimum advertised)', () => {
+    expect(loadConfig({}, {}).registry.chunkMinLength).toBe(0);
+    expect(loadConfig({}, { BERTH_CHUNK_MIN_LENGTH: '5242880' }).registry.chunkMinLength).toBe(5242880);
+    expect(configError({}, { BERTH_CHUNK_MIN_LENGTH: '5MB' }).message).toContain('BERTH_CHUNK_MIN_LENGTH');
+  });
+
   it('treats empty variables as unset', () => {
     const config = loadConfig({}, { BERTH_PORT: '', BERTH_HOST: '', BERTH_DATA: '', BERTH_DATABASE_URL: '', BERTH_LOG_LEVEL: '' });
     expect(config.port).toBe(5000);
