@@ -1,16 +1,17 @@
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { anonymousOnly, type Authenticator } from './auth/authenticate.js';
 import { allowAll, type Authorizer } from './auth/authorize.js';
 import type { BerthConfig } from './config/config.js';
 import { openDatabase } from './db/database.js';
 import { buildApp } from './http/app.js';
 import { systemClock } from './registry/clock.js';
-import { createRegistry } from './registry/registry.js';
+import { createRegistry, type Registry } from './registry/registry.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 
 export interface Berth {
   app: FastifyInstance;
+  registry: Registry;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -22,6 +23,21 @@ export interface BerthOptions {
   /** Replace the open registry's seams (the IAM issues plug in here; tests exercise denial). */
   authenticator?: Authenticator;
   authorizer?: Authorizer;
+}
+
+const JANITOR_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Cancels abandoned upload sessions every few minutes, as the spec asks registries to. */
+function startUploadJanitor(registry: Registry, config: BerthConfig, log: FastifyBaseLogger): NodeJS.Timeout {
+  const maxIdleMs = config.uploadIdleHours * 3600 * 1000;
+  const timer = setInterval(() => {
+    registry.uploads.purgeIdle(maxIdleMs).then(
+      (purged) => purged > 0 && log.info({ purged }, 'cancelled idle upload sessions'),
+      (error: unknown) => log.warn({ err: error }, 'idle upload cleanup failed'),
+    );
+  }, JANITOR_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 /** The composition root: every dependency is built here and passed down explicitly. */
@@ -41,9 +57,12 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     authorizer: options.authorizer ?? allowAll,
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
+  const janitor = startUploadJanitor(registry, config, app.log);
   return {
     app,
+    registry,
     async close() {
+      clearInterval(janitor);
       await app.close();
       await database.close();
     },

@@ -18,6 +18,8 @@ export interface BerthConfig {
     /** Largest `n` honoured on tag and catalog lists; larger requests are paged with a Link. */
     maxPageSize: number;
   };
+  /** Upload sessions idle this long are cancelled and their staged bytes removed. */
+  uploadIdleHours: number;
   /** Seconds SIGTERM waits for in-flight requests before closing them. */
   shutdownGraceSeconds: number;
 }
@@ -44,9 +46,9 @@ function parsePort(value: string | number, setting: string): number {
   return port;
 }
 
-function parseByteCount(value: string, setting: string): number {
+function parseCount(value: string, setting: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ConfigError(`${setting} must be a number of bytes, got "${value}"`);
+    throw new ConfigError(`${setting} must be a whole number, got "${value}"`);
   }
   return Number(value);
 }
@@ -83,10 +85,11 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logLevel: logLevel as BerthConfig['logLevel'],
     registry: {
       deleteEnabled,
-      chunkMinLength: parseByteCount(fromEnv('BERTH_CHUNK_MIN_LENGTH') ?? '0', 'BERTH_CHUNK_MIN_LENGTH'),
+      chunkMinLength: parseCount(fromEnv('BERTH_CHUNK_MIN_LENGTH') ?? '0', 'BERTH_CHUNK_MIN_LENGTH'),
       maxManifestBytes: 4 * 1024 * 1024,
       maxPageSize: 1000,
     },
+    uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),
     shutdownGraceSeconds: 30,
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;

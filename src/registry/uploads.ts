@@ -166,6 +166,28 @@ export class Uploads {
     await this.discard(id);
   }
 
+  /**
+   * Cancels uploads untouched for `maxIdleMs` (abandoned by their clients), a batch at a time.
+   * Returns how many went. Any node may run it; a session that is mid-request here is left alone.
+   */
+  async purgeIdle(maxIdleMs: number, batch = 100): Promise<number> {
+    const cutoff = this.ctx.clock() - maxIdleMs;
+    const idle = await this.ctx.db
+      .selectFrom('uploads')
+      .select('id')
+      .where('updated_at', '<', cutoff)
+      .orderBy('updated_at')
+      .limit(batch)
+      .execute();
+    let purged = 0;
+    for (const { id } of idle) {
+      if (this.busy.has(id)) continue;
+      await this.discard(id);
+      purged += 1;
+    }
+    return purged;
+  }
+
   private async discard(id: string): Promise<void> {
     this.hashes.delete(id);
     await this.ctx.db.deleteFrom('uploads').where('id', '=', id).execute();
