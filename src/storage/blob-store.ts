@@ -25,8 +25,6 @@ export interface BlobReader {
 export interface BlobStore {
   /** Size of a committed blob, or undefined when the store does not hold it. */
   stat(digest: Digest): Promise<number | undefined>;
-  /** Streams a committed blob (or a range of it); undefined when it is missing. */
-  read(digest: Digest, range?: ByteRange): Promise<Readable | undefined>;
   /** Opens a committed blob (or a range of it) for `BlobReader` reads; undefined when it is missing. */
   openReader(digest: Digest, range?: ByteRange): Promise<BlobReader | undefined>;
   delete(digest: Digest): Promise<void>;

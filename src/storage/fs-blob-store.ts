@@ -1,5 +1,4 @@
-import { constants, createReadStream, open as openCallback } from 'node:fs';
-import { promisify } from 'node:util';
+import { constants } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -7,7 +6,6 @@ import type { Digest } from '../oci/digest.js';
 import { UploadMissingError, type BlobReader, type BlobStore, type ByteRange } from './blob-store.js';
 
 const STREAM_CHUNK = 1024 * 1024;
-const openFd = promisify(openCallback);
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 function isMissing(error: unknown): boolean {
@@ -35,19 +33,6 @@ export class FsBlobStore implements BlobStore {
       if (isMissing(error)) return undefined;
       throw error;
     }
-  }
-
-  async read(digest: Digest, range?: ByteRange): Promise<Readable | undefined> {
-    let fd: number;
-    try {
-      fd = await openFd(this.blobPath(digest), constants.O_RDONLY);
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw error;
-    }
-    // Reading from the open descriptor, not the path, keeps a concurrent delete from cutting the
-    // stream. A plain fd (not a FileHandle) takes the callback read path, which streams faster.
-    return createReadStream('', { fd, highWaterMark: STREAM_CHUNK, ...(range ?? {}) });
   }
 
   async openReader(digest: Digest, range?: ByteRange): Promise<BlobReader | undefined> {
