@@ -1,4 +1,5 @@
 import { OciError } from '../../../oci/errors.js';
+import { isValidTag } from '../../../oci/names.js';
 import { parseManifestReference } from '../../../registry/references.js';
 import { readLimitedBody } from '../body.js';
 import type { V2Handler } from '../context.js';
@@ -9,6 +10,11 @@ import { locations } from '../locations.js';
  * they were pushed with, whatever the Accept header lists: converting would change the digest.
  */
 export const getManifest: V2Handler = async ({ name, params, request, reply, deps }) => {
+  // A tag outside the grammar names nothing, so reading it is 404 (the conformance suite pulls
+  // `.INVALID_MANIFEST_NAME`); only pushing to one is TAG_INVALID. A malformed digest stays 400.
+  if (!params.reference!.includes(':') && !isValidTag(params.reference!)) {
+    throw new OciError('MANIFEST_UNKNOWN', { name, reference: params.reference });
+  }
   const reference = parseManifestReference(params.reference!);
   const manifest = await deps.registry.manifests.get(name, reference);
   const etag = `"${manifest.digest}"`;
