@@ -31,10 +31,6 @@ export function parseDigest(text: string): DigestParseResult {
   return { ok: true, digest: { algorithm: algorithm as DigestAlgorithm, hex, value: text } };
 }
 
-export function looksLikeDigest(text: string): boolean {
-  return text.includes(':');
-}
-
 export function createDigester(algorithm: DigestAlgorithm): Hash {
   return createHash(algorithm);
 }
