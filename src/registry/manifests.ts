@@ -15,6 +15,16 @@ export interface PushedManifest {
   subject?: string;
 }
 
+const INSERT_BATCH = 500;
+const LOOKUP_BATCH = 1000;
+const MAX_LISTED_MISSING = 100;
+
+function batches<T>(items: T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
+}
+
 /** Manifests are stored byte for byte as pushed; their digest is of exactly those bytes. */
 export class Manifests {
   constructor(private readonly ctx: RegistryContext) {}
@@ -78,16 +88,12 @@ export class Manifests {
         ...manifest.blobs.map((d) => ({ digest: d.digest, kind: 'blob' as const })),
         ...manifest.manifests.map((d) => ({ digest: d.digest, kind: 'manifest' as const })),
       ];
-      const unique = new Map(references.map((r) => [r.digest, r]));
-      if (unique.size > 0) {
+      const unique = [...new Map(references.map((r) => [r.digest, r])).values()];
+      // In batches: a 4 MiB manifest can name tens of thousands of blobs, past SQL's parameter limits.
+      for (const batch of batches(unique, INSERT_BATCH)) {
         await trx
           .insertInto('manifest_references')
-          .values([...unique.values()].map((r) => ({
-            repository,
-            manifest_digest: digest,
-            reference_digest: r.digest,
-            kind: r.kind,
-          })))
+          .values(batch.map((r) => ({ repository, manifest_digest: digest, reference_digest: r.digest, kind: r.kind })))
           .onConflict((oc) => oc.columns(['repository', 'manifest_digest', 'reference_digest']).doNothing())
           .execute();
       }
@@ -132,34 +138,32 @@ export class Manifests {
 
   /** Every config, layer and child manifest must already be reachable from this repository. */
   private async requireReferencedContent(repository: string, manifest: ParsedManifest): Promise<void> {
-    const missing: string[] = [];
     const blobDigests = [...new Set(manifest.blobs.map((d) => d.digest))];
-    if (blobDigests.length > 0) {
-      const found = await this.ctx.db
-        .selectFrom('repository_blobs')
-        .select('digest')
-        .where('repository', '=', repository)
-        .where('digest', 'in', blobDigests)
-        .execute();
-      const have = new Set(found.map((r) => r.digest));
-      missing.push(...blobDigests.filter((d) => !have.has(d)));
-    }
     const childDigests = [...new Set(manifest.manifests.map((d) => d.digest))];
-    if (childDigests.length > 0) {
-      const found = await this.ctx.db
-        .selectFrom('manifests')
-        .select('digest')
-        .where('repository', '=', repository)
-        .where('digest', 'in', childDigests)
-        .execute();
-      const have = new Set(found.map((r) => r.digest));
-      missing.push(...childDigests.filter((d) => !have.has(d)));
-    }
+    const missing = [
+      ...(await this.missingFrom('repository_blobs', repository, blobDigests)),
+      ...(await this.missingFrom('manifests', repository, childDigests)),
+    ];
     if (missing.length > 0) {
-      throw new OciError('MANIFEST_BLOB_UNKNOWN', { digests: missing }, {
+      throw new OciError('MANIFEST_BLOB_UNKNOWN', { digests: missing.slice(0, MAX_LISTED_MISSING) }, {
         message: `manifest references ${missing.length === 1 ? 'a blob or manifest' : `${missing.length} blobs or manifests`} unknown to this repository: ${missing.slice(0, 3).join(', ')}`,
       });
     }
+  }
+
+  /** The digests that `table` does not hold for `repository`. */
+  private async missingFrom(table: 'repository_blobs' | 'manifests', repository: string, digests: string[]): Promise<string[]> {
+    const have = new Set<string>();
+    for (const batch of batches(digests, LOOKUP_BATCH)) {
+      const rows = await this.ctx.db
+        .selectFrom(table)
+        .select('digest')
+        .where('repository', '=', repository)
+        .where('digest', 'in', batch)
+        .execute();
+      for (const row of rows) have.add(row.digest);
+    }
+    return digests.filter((d) => !have.has(d));
   }
 }
 

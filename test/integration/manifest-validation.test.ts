@@ -70,6 +70,28 @@ describe('manifest validation', () => {
     });
   });
 
+  describe('manifests that name very many blobs', () => {
+    // More digests than SQLite (32,766) or PostgreSQL (65,535 over both queries) take as parameters at once.
+    it('36,000 unknown layers are one 400 MANIFEST_BLOB_UNKNOWN, not a database error', async () => {
+      const layers = Array.from({ length: 36_000 }, (_, i) => ({ mediaType: 'x', digest: digestOf(`missing ${i}`), size: 1 }));
+      const body = JSON.stringify(imageManifest({ config, layers }));
+      expect(body.length).toBeLessThan(4 * 1024 * 1024);
+      const error = await expectOciError(await oci.putManifest(name, 'rejected', body, MT.ociManifest), 400, 'MANIFEST_BLOB_UNKNOWN');
+      expect((error.detail as { digests: string[] }).digests.length).toBeGreaterThan(0);
+    });
+
+    it('a manifest over 1,200 known layers is accepted and served back', async () => {
+      const many = repoName('many');
+      const layers: Descriptor[] = [];
+      for (let i = 0; i < 1200; i++) layers.push(await oci.pushBlob(many, Buffer.from(`layer ${i} ${many}`), MT.ociLayer));
+      const manyConfig = await oci.pushBlob(many, randomBlob(16), MT.ociConfig);
+      const body = JSON.stringify(imageManifest({ config: manyConfig, layers }));
+      const pushed = await oci.pushManifest(many, 'v1', body, MT.ociManifest);
+      const back = await oci.fetch(`/v2/${many}/manifests/${pushed.digest}`);
+      expect(await back.text()).toBe(body);
+    }, 120_000);
+  });
+
   describe('size', () => {
     it('a manifest over 4 MiB is 413', async () => {
       const padding = 'x'.repeat(4 * 1024 * 1024);
