@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and then on PostgreSQL, after installing what the tests need when it
-# is missing: npm packages, the real registry clients (skopeo, podman, buildah, umoci) and a
-# running PostgreSQL. Extra arguments go to vitest (e.g. a file filter).
+# is missing: npm packages, the real registry clients (skopeo, podman, buildah, umoci, containerd's
+# ctr, the docker CLI) and a running PostgreSQL. Extra arguments go to vitest (e.g. a file filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,12 +15,21 @@ apt_install() {
 }
 
 # --- registry clients -------------------------------------------------------
+# tool[:Debian package, when the name differs]
 missing=()
-for tool in skopeo podman buildah umoci; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for entry in skopeo podman buildah umoci containerd ctr:containerd; do
+  tool=${entry%%:*} package=${entry#*:}
+  command -v "$tool" >/dev/null || [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   # podman as root on vfs needs no more than its recommends' core; uidmap keeps it quiet.
   apt_install "${missing[@]}" uidmap || { log "could not install ${missing[*]} (need root and Debian's apt)"; exit 1; }
+fi
+# Debian has no client-only docker package: as a last resort docker.io brings the CLI (its daemon stays unused).
+if ! command -v docker >/dev/null; then
+  log "installing docker.io (for the docker CLI)"
+  apt_install docker.io || { log "could not install docker.io (need root and Debian's apt)"; exit 1; }
 fi
 
 # --- PostgreSQL -------------------------------------------------------------
@@ -73,6 +82,8 @@ node -e '
     try {
       const r = require(`./test-results/${backend}.json`);
       passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+      // A file whose setup failed fails no test of its own: count the file.
+      if (r.numFailedTests === 0) failed += r.numFailedTestSuites;
     } catch { failed += 1; console.log(`no results for ${backend}`); }
   }
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));

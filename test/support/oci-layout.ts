@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, gunzipSync } from 'node:zlib';
 
 /** OCI image layouts built at run time, so no binary fixture is ever committed. */
 
@@ -252,4 +252,36 @@ export class OciLayoutWriter {
 /** Sizes of a layout's blobs, for assertions that a big layer really is big. */
 export async function blobSize(layoutDir: string, digest: string): Promise<number> {
   return (await stat(blobPath(layoutDir, digest))).size;
+}
+
+/**
+ * The regular files of a layer blob (gzip or plain tar) by path, without a leading "./": to read
+ * what a real client (buildah, podman) put in a layer. Knows ustar, pax and GNU long names.
+ */
+export function layerFiles(blob: Buffer): Map<string, Buffer> {
+  const tar = blob[0] === 0x1f && blob[1] === 0x8b ? gunzipSync(blob) : blob;
+  const files = new Map<string, Buffer>();
+  let longName: string | undefined;
+  for (let offset = 0; offset + BLOCK <= tar.length; ) {
+    const header = tar.subarray(offset, offset + BLOCK);
+    if (header.every((byte) => byte === 0)) break;
+    const field = (start: number, length: number) => header.toString('utf8', start, start + length).replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const type = field(156, 1) || '0';
+    const body = tar.subarray(offset + BLOCK, offset + BLOCK + size);
+    offset += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === 'x') {
+      longName = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1] ?? longName;
+      continue;
+    }
+    if (type === 'L') {
+      longName = body.toString('utf8').replace(/\0.*$/s, '');
+      continue;
+    }
+    const prefix = field(257, 6) === 'ustar' ? field(345, 155) : '';
+    const name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    longName = undefined;
+    if (type === '0' || type === '7') files.set(name.replace(/^\.\//, ''), Buffer.from(body));
+  }
+  return files;
 }
