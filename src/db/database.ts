@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
-import pg from 'pg';
+import type pgTypes from 'pg';
 import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
 
@@ -59,6 +59,9 @@ function cachingStatements(sqlite: SqliteDatabase.Database): SqliteDatabaseLike 
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Kysely<Database>> {
+  // Loaded only here: an embedded (SQLite) registry keeps the driver out of its heap, which every
+  // major GC has to mark.
+  const { default: pg } = (await import('pg')) as { default: typeof pgTypes };
   if (schema !== undefined) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${schema}`);
     const setup = new pg.Client({ connectionString: url });
