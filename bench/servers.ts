@@ -50,7 +50,7 @@ export async function freePort(): Promise<number> {
 export function berthCommand(): string[] | undefined {
   const override = process.env.BERTH_CMD?.trim();
   if (override) return override.split(/\s+/);
-  if (existsSync("dist/cli/main.js")) return [process.execPath, "dist/cli/main.js"];
+  if (existsSync("dist/cli/main.js")) return [process.execPath, "--max-semi-space-size=32", "dist/cli/main.js"];
   if (!existsSync("src/cli/main.ts")) return undefined;
   return ["npx", "tsx", "src/cli/main.ts"];
 }
