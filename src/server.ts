@@ -8,10 +8,16 @@ import { buildApp } from './http/app.js';
 import { systemClock } from './registry/clock.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
+import { bootstrapOwner } from './iam/bootstrap.js';
+import { createIam, type Iam } from './iam/iam.js';
+import { ServerSecret } from './iam/server-secret.js';
 
 export interface Berth {
   app: FastifyInstance;
   registry: Registry;
+  iam: Iam;
+  /** The owner API key, when this start created it (first start on an empty database). */
+  ownerApiKey?: string;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -49,10 +55,17 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   });
   const store = new FsBlobStore(config.dataDir);
   const registry = createRegistry({ db: database.db, dialect: database.dialect, store, clock: systemClock });
+  const secret = config.secret
+    ? ServerSecret.fromValue(config.secret)
+    : ServerSecret.fromFile(join(config.dataDir, 'keys', 'server-secret'));
+  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const iam = createIam({ db: database.db, secret, clock: systemClock, issuer: `${publicUrl}/identity` });
+  const ownerApiKey = await bootstrapOwner(iam.identities, iam.apiKeys, config.dataDir);
   const app = await buildApp({
     config,
     db: database.db,
     registry,
+    iam,
     authenticator: options.authenticator ?? anonymousOnly,
     authorizer: options.authorizer ?? allowAll,
     ...(options.logStream ? { logStream: options.logStream } : {}),
@@ -61,6 +74,8 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   return {
     app,
     registry,
+    iam,
+    ...(ownerApiKey ? { ownerApiKey } : {}),
     async close() {
       clearInterval(janitor);
       await app.close();

@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
+import { OWNER_KEY_FILE } from '../iam/bootstrap.js';
 import { createBerth } from '../server.js';
 
 interface ServeFlags {
@@ -8,6 +10,24 @@ interface ServeFlags {
   host?: string;
   databaseUrl?: string;
   logLevel?: string;
+}
+
+/** Printed once, to the terminal and never to the log: the only time the key exists in the clear. */
+function announceOwnerKey(key: string, dataDir: string, url: string): void {
+  const file = join(dataDir, OWNER_KEY_FILE);
+  process.stderr.write(
+    [
+      '',
+      'Berth created the account owner and an API key for it. This is the only time it is shown;',
+      `it is also in ${file} (readable by you alone):`,
+      '',
+      `  ${key}`,
+      '',
+      'Exchange it for an IAM access token with:',
+      `  curl -s ${url}/identity/token -d grant_type=urn:ibm:params:oauth:grant-type:apikey -d apikey="$(cat ${file})"`,
+      '',
+    ].join('\n'),
+  );
 }
 
 /** `berth serve`: runs the registry until SIGTERM or SIGINT, then drains in-flight requests. */
@@ -31,6 +51,7 @@ export function registerServe(program: Command): void {
       const config = loadConfig(input);
       const berth = await createBerth(config);
       await berth.app.listen({ host: config.host, port: config.port });
+      if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `http://${config.host}:${config.port}`);
 
       let stopping = false;
       const stop = (signal: string) => {

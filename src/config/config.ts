@@ -8,6 +8,10 @@ export interface BerthConfig {
   dataDir: string;
   /** `postgres://…` for PostgreSQL; absent means SQLite in `dataDir/berth.db`. */
   databaseUrl?: string;
+  /** The base URL clients reach this server at (`BERTH_PUBLIC_URL`); the IAM token issuer is derived from it. */
+  publicUrl?: string;
+  /** The key API key secrets are hashed under (`BERTH_SECRET`); absent means a file in `dataDir/keys`. */
+  secret?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   registry: {
     /** When false, DELETE on blobs, manifests and tags answers 405 UNSUPPORTED. */
@@ -93,5 +97,15 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     shutdownGraceSeconds: 30,
   };
   if (databaseUrl) config.databaseUrl = databaseUrl;
+  const publicUrl = fromEnv('BERTH_PUBLIC_URL');
+  if (publicUrl !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`BERTH_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+    config.publicUrl = publicUrl.replace(/\/+$/, '');
+  }
+  const secret = fromEnv('BERTH_SECRET');
+  if (secret !== undefined) {
+    if (secret.length < 32) throw new ConfigError('BERTH_SECRET must be at least 32 characters');
+    config.secret = secret;
+  }
   return config;
 }

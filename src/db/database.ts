@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, 
 import type pgTypes from 'pg';
 import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
+import { iamMigration } from './migrations/0002-iam.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -88,6 +89,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Ky
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-registry': registryMigration(dialect),
+    '0002-iam': iamMigration(),
   };
 }
 

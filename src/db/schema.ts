@@ -55,6 +55,63 @@ export interface UploadsTable {
   updated_at: number;
 }
 
+export interface AccountsTable {
+  id: string;
+  name: string;
+  owner_iam_id: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  iam_id: string;
+  account_id: string;
+  email: string;
+  name: string;
+  created_at: number;
+}
+
+export interface ServiceIdsTable {
+  id: string;
+  iam_id: string;
+  account_id: string;
+  name: string;
+  description: string | null;
+  /** 0 or 1: SQLite binds no booleans. */
+  locked: number;
+  /** Bumped on every change; the entity tag is derived from it. */
+  version: number;
+  created_by: string;
+  created_at: number;
+  modified_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  iam_id: string;
+  name: string;
+  description: string | null;
+  secret_hash: string;
+  /** 0 or 1: SQLite binds no booleans. */
+  locked: number;
+  disabled: number;
+  expires_at: number | null;
+  version: number;
+  created_by: string;
+  created_at: number;
+  modified_at: number;
+  last_authn_at: number | null;
+  authn_count: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+  retired_at: number | null;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -63,4 +120,9 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  accounts: AccountsTable;
+  users: UsersTable;
+  service_ids: ServiceIdsTable;
+  api_keys: ApiKeysTable;
+  signing_keys: SigningKeysTable;
 }

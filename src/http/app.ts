@@ -4,9 +4,11 @@ import type { Authorizer } from '../auth/authorize.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { BerthConfig } from '../config/config.js';
 import type { Database } from '../db/schema.js';
+import type { Iam } from '../iam/iam.js';
 import type { Registry } from '../registry/registry.js';
 import { registerDrain } from './drain.js';
 import { registerHealth } from './health.js';
+import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
 import { registerRequestLog } from './request-log.js';
 import { v2Plugin } from './v2/plugin.js';
@@ -15,6 +17,7 @@ export interface AppDependencies {
   config: BerthConfig;
   db: Kysely<Database>;
   registry: Registry;
+  iam: Iam;
   authenticator: Authenticator;
   authorizer: Authorizer;
   /** A pino destination; defaults to stdout. */
@@ -42,6 +45,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerRequestLog(app);
   registerMetrics(app);
   registerHealth(app, deps.db);
+  await app.register(tokenRoutes, { iam: deps.iam });
   await app.register(v2Plugin, {
     registry: deps.registry,
     authenticator: deps.authenticator,

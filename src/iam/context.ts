@@ -1,0 +1,13 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../registry/clock.js';
+import type { ServerSecret } from './server-secret.js';
+
+/** What the IAM services work with; built once per app, passed explicitly. */
+export interface IamContext {
+  db: Kysely<Database>;
+  secret: ServerSecret;
+  clock: Clock;
+  /** `iss` of access tokens: this service's base URL plus `/identity`. */
+  issuer: string;
+}

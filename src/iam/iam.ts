@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Clock } from '../registry/clock.js';
+import { AccessTokens } from './access-tokens.js';
+import { ApiKeys } from './api-keys.js';
+import { Identities } from './identities.js';
+import type { ServerSecret } from './server-secret.js';
+import { SigningKeys } from './signing-keys.js';
+import { TokenService } from './token-service.js';
+import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
+
+/** The IAM services over one database. No HTTP here. */
+export interface Iam {
+  identities: Identities;
+  apiKeys: ApiKeys;
+  signingKeys: SigningKeys;
+  tokens: TokenService;
+}
+
+export function createIam(deps: { db: Kysely<Database>; secret: ServerSecret; clock: Clock; issuer: string }): Iam {
+  const ctx = { ...deps };
+  const identities = new Identities(ctx);
+  const apiKeys = new ApiKeys(ctx);
+  // A retired key signed tokens for at most another hour: keep it published that long, and a little more.
+  const signingKeys = new SigningKeys(ctx, ACCESS_TOKEN_SECONDS + 300);
+  const tokens = new TokenService(apiKeys, identities, new AccessTokens(ctx, signingKeys));
+  return { identities, apiKeys, signingKeys, tokens };
+}

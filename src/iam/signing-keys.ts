@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import type { IamContext } from './context.js';
+
+export interface SigningKey {
+  kid: string;
+  privateKey: CryptoKey;
+}
+
+/**
+ * The RS256 keys that sign IAM access tokens. The newest unretired key signs; every key retired
+ * less than `keepRetiredSeconds` ago stays in the JWKS so tokens it signed still verify.
+ */
+export class SigningKeys {
+  private current: SigningKey | undefined;
+
+  constructor(
+    private readonly ctx: IamContext,
+    private readonly keepRetiredSeconds: number,
+  ) {}
+
+  /** The key to sign with, created on first use (and shared by every node through the database). */
+  async signer(): Promise<SigningKey> {
+    if (this.current) return this.current;
+    let row = await this.newestActive();
+    if (!row) {
+      await this.rotate();
+      row = await this.newestActive();
+    }
+    if (!row) throw new Error('no signing key could be created');
+    const privateKey = (await importJWK(JSON.parse(row.private_jwk) as JWK, 'RS256')) as CryptoKey;
+    this.current = { kid: row.kid, privateKey };
+    return this.current;
+  }
+
+  /** Creates a new signing key and retires the others; their public halves stay published. */
+  async rotate(): Promise<string> {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+    const now = this.ctx.clock();
+    // Date-like, as IBM's kids are, plus randomness so two nodes rotating at once cannot collide.
+    const kid = `${new Date(now).toISOString().replace(/\D/g, '').slice(0, 14)}-${randomBytes(4).toString('hex')}`;
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
+      await trx
+        .insertInto('signing_keys')
+        .values({
+          kid,
+          private_jwk: JSON.stringify(await exportJWK(privateKey)),
+          public_jwk: JSON.stringify(publicJwk),
+          created_at: now,
+          retired_at: null,
+        })
+        .execute();
+    });
+    this.current = undefined;
+    return kid;
+  }
+
+  /** The JWKS: every key that signs now or signed a token that may still be valid. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const cutoff = this.ctx.clock() - this.keepRetiredSeconds * 1000;
+    const rows = await this.ctx.db
+      .selectFrom('signing_keys')
+      .select('public_jwk')
+      .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', cutoff)]))
+      .orderBy('created_at', 'desc')
+      .execute();
+    return { keys: rows.map((row) => JSON.parse(row.public_jwk) as JWK) };
+  }
+
+  private newestActive() {
+    return this.ctx.db
+      .selectFrom('signing_keys')
+      .select(['kid', 'private_jwk'])
+      .where('retired_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+  }
+}

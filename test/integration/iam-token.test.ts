@@ -1,0 +1,170 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { IamAuthenticator } from 'ibm-cloud-sdk-core';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const APIKEY_GRANT = 'urn:ibm:params:oauth:grant-type:apikey';
+
+function tokenRequest(server: TestServer, fields: Record<string, string>, init: RequestInit = {}): Promise<Response> {
+  return fetch(`${server.url}/identity/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+    ...init,
+  });
+}
+
+async function expectIamError(response: Response, status: number, errorCode: string): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await response.json()) as { errorCode: string; errorMessage: string; context: { requestId: string } };
+  expect(body.errorCode).toBe(errorCode);
+  expect(body.errorMessage.length).toBeGreaterThan(0);
+  expect(body.context.requestId).toBeTruthy();
+}
+
+describe('IAM token service', () => {
+  let server: TestServer;
+  let ownerKey: string;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    ownerKey = server.berth.ownerApiKey!;
+  });
+  afterAll(async () => server.close());
+
+  describe('first start', () => {
+    it('creates the owner API key and writes it alone on one line to <data>/owner-apikey, mode 0600', () => {
+      expect(ownerKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const file = join(server.dataDir, 'owner-apikey');
+      expect(readFileSync(file, 'utf8')).toBe(`${ownerKey}\n`);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    });
+
+    it('keeps only an HMAC of the key', async () => {
+      const { record } = await server.berth.iam.apiKeys.create({ accountId: 'a', iamId: 'x', name: 'n', createdBy: 'x' });
+      expect(record.secret_hash).toMatch(/^[a-f0-9]{64}$/);
+      expect(Object.values(record)).not.toContain(ownerKey);
+    });
+
+    it('does not create another owner when started again on the same data', async () => {
+      const again = await server.restart();
+      server = again;
+      expect(again.berth.ownerApiKey).toBeUndefined();
+      expect(readFileSync(join(server.dataDir, 'owner-apikey'), 'utf8')).toBe(`${ownerKey}\n`);
+    });
+  });
+
+  describe('the IBM SDK', () => {
+    it("IamAuthenticator gets a token from Berth and sends it as a Bearer", async () => {
+      const authenticator = new IamAuthenticator({ apikey: ownerKey, url: server.url });
+      const options: { headers?: Record<string, string> } = {};
+      await authenticator.authenticate(options);
+      const header = options.headers?.Authorization ?? '';
+      expect(header).toMatch(/^Bearer ey/);
+      const token = header.slice('Bearer '.length);
+
+      const jwks = createRemoteJWKSet(new URL(`${server.url}/identity/keys`));
+      const { payload, protectedHeader } = await jwtVerify(token, jwks, { algorithms: ['RS256'] });
+      expect(protectedHeader.kid).toBeTruthy();
+      expect(payload.iam_id).toMatch(/^BERTHid-/);
+      expect(payload.sub_type).toBe('User');
+      expect((payload.account as { bss: string }).bss).toMatch(/^[a-f0-9]{32}$/);
+      expect(payload.grant_type).toBe(APIKEY_GRANT);
+      expect(payload.exp! - payload.iat!).toBe(3600);
+      expect(payload.iss).toBe(`${server.config.publicUrl ?? `http://127.0.0.1:${server.config.port}`}/identity`);
+    });
+
+    it('IamAuthenticator fails with a bad API key', async () => {
+      const authenticator = new IamAuthenticator({ apikey: 'not-a-real-key-not-a-real-key-0000000', url: server.url });
+      await expect(authenticator.authenticate({})).rejects.toBeTruthy();
+    });
+  });
+
+  describe('POST /identity/token', () => {
+    it('answers the fields IBM answers', async () => {
+      const response = await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey, response_type: 'cloud_iam' });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort()).toEqual(['access_token', 'expiration', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+      expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'ibm openid', refresh_token: 'not_supported' });
+    });
+
+    it('an unknown API key is 400 BXNIM0415E', async () => {
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: 'nope' }), 400, 'BXNIM0415E');
+    });
+
+    it('disabled and expired keys stop working', async () => {
+      const { access_token } = (await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey })).json()) as { access_token: string };
+      const owner = (await server.berth.iam.identities.find(decodePayload(access_token).iam_id as string))!;
+      expect(owner.kind).toBe('user');
+      const expired = await server.berth.iam.apiKeys.create({
+        accountId: owner.accountId,
+        iamId: owner.iamId,
+        name: 'expired',
+        createdBy: owner.iamId,
+        expiresAt: Date.now() - 1000,
+      });
+      const disabled = await server.berth.iam.apiKeys.create({
+        accountId: owner.accountId,
+        iamId: owner.iamId,
+        name: 'disabled',
+        createdBy: owner.iamId,
+        disabled: true,
+      });
+      const locked = await server.berth.iam.apiKeys.create({
+        accountId: owner.accountId,
+        iamId: owner.iamId,
+        name: 'locked',
+        createdBy: owner.iamId,
+        locked: true,
+      });
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: expired.secret }), 400, 'BXNIM0415E');
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: disabled.secret }), 400, 'BXNIM0415E');
+      // Locking protects a key from change, not from use.
+      expect((await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: locked.secret })).status).toBe(200);
+    });
+
+    it('a missing or unsupported grant_type, or a missing apikey, is 400', async () => {
+      await expectIamError(await tokenRequest(server, { apikey: ownerKey }), 400, 'BXNIM0106E');
+      await expectIamError(await tokenRequest(server, { grant_type: 'password', username: 'a', password: 'b' }), 400, 'BXNIM0109E');
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT }), 400, 'BXNIM0106E');
+      await expectIamError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: 'x' }), 400, 'BXNIM0407E');
+    });
+
+    it('a body that is not a form, or is oversized, gets the IBM error shape', async () => {
+      const json = await fetch(`${server.url}/identity/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: APIKEY_GRANT, apikey: ownerKey }),
+      });
+      await expectIamError(json, 400, 'BXNIM0106E');
+      const huge = await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: 'x'.repeat(64 * 1024) });
+      await expectIamError(huge, 413, 'BXNIM0106E');
+    });
+  });
+
+  describe('signing keys', () => {
+    it('rotate: new tokens carry the new kid, and tokens of the old key still verify from the JWKS', async () => {
+      const before = ((await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey })).json()) as { access_token: string }).access_token;
+      const oldKid = decodeProtectedHeader(before).kid;
+      const newKid = await server.berth.iam.signingKeys.rotate();
+      // A restart drops the node's cached signer, as another node would see the rotation.
+      server = await server.restart();
+      const after = ((await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey })).json()) as { access_token: string }).access_token;
+      expect(decodeProtectedHeader(after).kid).toBe(newKid);
+      const jwks = (await (await fetch(`${server.url}/identity/keys`)).json()) as { keys: Array<{ kid: string; d?: string }> };
+      expect(jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([oldKid, newKid]));
+      expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+      const remote = createRemoteJWKSet(new URL(`${server.url}/identity/keys`));
+      await expect(jwtVerify(before, remote)).resolves.toBeTruthy();
+      await expect(jwtVerify(after, remote)).resolves.toBeTruthy();
+    });
+  });
+});
+
+function decodePayload(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
