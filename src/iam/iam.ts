@@ -8,6 +8,7 @@ import type { ServerSecret } from './server-secret.js';
 import { SigningKeys } from './signing-keys.js';
 import { TokenService } from './token-service.js';
 import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
+import { TokenVerifier } from './verify-token.js';
 
 /** The IAM services over one database. No HTTP here. */
 export interface Iam {
@@ -15,6 +16,7 @@ export interface Iam {
   apiKeys: ApiKeys;
   signingKeys: SigningKeys;
   tokens: TokenService;
+  verifier: TokenVerifier;
 }
 
 export function createIam(deps: { db: Kysely<Database>; secret: ServerSecret; clock: Clock; issuer: string }): Iam {
@@ -24,5 +26,6 @@ export function createIam(deps: { db: Kysely<Database>; secret: ServerSecret; cl
   // A retired key signed tokens for at most another hour: keep it published that long, and a little more.
   const signingKeys = new SigningKeys(ctx, ACCESS_TOKEN_SECONDS + 300);
   const tokens = new TokenService(apiKeys, identities, new AccessTokens(ctx, signingKeys));
-  return { identities, apiKeys, signingKeys, tokens };
+  const verifier = new TokenVerifier(signingKeys, deps.issuer, deps.clock);
+  return { identities, apiKeys, signingKeys, tokens, verifier };
 }

@@ -146,6 +146,23 @@ describe('IAM token service', () => {
     });
   });
 
+  describe('verifying access tokens', () => {
+    it('accepts a token Berth issued and refuses a tampered, foreign or malformed one', async () => {
+      const { access_token } = (await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey })).json()) as { access_token: string };
+      const subject = await server.berth.iam.verifier.verify(access_token);
+      expect(subject.iamId).toMatch(/^BERTHid-/);
+      expect(subject.subType).toBe('User');
+      expect(subject.accountId).toMatch(/^[a-f0-9]{32}$/);
+
+      const [header, payload, signature] = access_token.split('.') as [string, string, string];
+      const claims = decodePayload(access_token);
+      const forged = Buffer.from(JSON.stringify({ ...claims, iam_id: 'BERTHid-SOMEONEELSE' })).toString('base64url');
+      for (const bad of [`${header}.${forged}.${signature}`, `${header}.${payload}.${signature.slice(0, -4)}AAAA`, 'not.a.jwt', '']) {
+        await expect(server.berth.iam.verifier.verify(bad)).rejects.toMatchObject({ status: 401, errorCode: 'BXNIM0407E' });
+      }
+    });
+  });
+
   describe('signing keys', () => {
     it('rotate: new tokens carry the new kid, and tokens of the old key still verify from the JWKS', async () => {
       const before = ((await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey })).json()) as { access_token: string }).access_token;
