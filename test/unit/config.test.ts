@@ -79,6 +79,14 @@ describe('loadConfig environment', () => {
     expect(configError({}, { BERTH_CHUNK_MIN_LENGTH: '5MB' }).message).toContain('BERTH_CHUNK_MIN_LENGTH');
   });
 
+  it('reads BERTH_PUBLIC_URL (trailing slashes dropped) and BERTH_SECRET, refusing bad values', () => {
+    expect(loadConfig({}, { BERTH_PUBLIC_URL: 'https://registry.example.com/' }).publicUrl).toBe('https://registry.example.com');
+    expect(configError({}, { BERTH_PUBLIC_URL: 'registry.example.com' }).message).toContain('BERTH_PUBLIC_URL');
+    expect(loadConfig({}, { BERTH_SECRET: 's'.repeat(32) }).secret).toBe('s'.repeat(32));
+    expect(configError({}, { BERTH_SECRET: 'short' }).message).toContain('BERTH_SECRET');
+    expect(loadConfig({}, {}).secret).toBeUndefined();
+  });
+
   it('treats empty variables as unset', () => {
     const config = loadConfig({}, { BERTH_PORT: '', BERTH_HOST: '', BERTH_DATA: '', BERTH_DATABASE_URL: '', BERTH_LOG_LEVEL: '' });
     expect(config.port).toBe(5000);
