@@ -185,3 +185,25 @@ describe('IAM token service', () => {
 function decodePayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
+
+describe('repeated failed token requests', () => {
+  it('are answered 429 in IBM shape after 20 a minute, even for a valid key, and never logged with the secret', async () => {
+    const lines: string[] = [];
+    const server = await startTestServer({ configure: (c) => (c.logLevel = 'info'), logSink: (line) => lines.push(line) });
+    try {
+      const wrong = 'wrong-key-guess-000000000000000000000000000';
+      for (let i = 0; i < 20; i++) {
+        const response = await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: `${wrong}${i}` });
+        expect(response.status).toBe(400);
+      }
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: wrong }), 429, 'BXNIM0429E');
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: server.berth.ownerApiKey! }), 429, 'BXNIM0429E');
+      expect(lines.some((line) => line.includes('token request refused'))).toBe(true);
+      expect(lines.join('\n')).not.toContain(wrong);
+      expect(lines.join('\n')).not.toContain(server.berth.ownerApiKey!);
+    } finally {
+      await server.close();
+    }
+  });
+});
+

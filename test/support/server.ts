@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ export interface TestServerOptions {
   schema?: string;
   /** Seams to use instead of the open registry's (to test denial). */
   seams?: Pick<BerthOptions, 'authenticator' | 'authorizer'>;
+  /** Receives every log line (set `configure: c => (c.logLevel = 'info')` to have some). */
+  logSink?: (line: string) => void;
 }
 
 /** What `close()` removes: only what this helper created. */
@@ -53,7 +56,12 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
   const schema = backend === 'postgres' ? (options.schema ?? freshSchemaName()) : undefined;
   if (backend === 'postgres') config.databaseUrl = testDatabaseUrl();
   options.configure?.(config);
-  const berth = await createBerth(config, { ...options.seams, ...(schema ? { databaseSchema: schema } : {}) });
+  const logStream = options.logSink && lineWriter(options.logSink);
+  const berth = await createBerth(config, {
+    ...options.seams,
+    ...(schema ? { databaseSchema: schema } : {}),
+    ...(logStream ? { logStream } : {}),
+  });
   await berth.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = berth.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -84,3 +92,14 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
     },
   };
 }
+
+/** A writable that hands each written line to `sink`. */
+function lineWriter(sink: (line: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') sink(line);
+      done();
+    },
+  });
+}
+

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { iamErrors } from '../../iam/errors.js';
+import { IamError, iamErrors } from '../../iam/errors.js';
+import { FailureLimiter } from '../../iam/failure-limiter.js';
 import type { Iam } from '../../iam/iam.js';
 import { sendTokenError, toIamError } from './errors.js';
 
@@ -15,8 +16,12 @@ function basicClientId(header: string | undefined): string | undefined {
   return colon > 0 ? decoded.slice(0, colon) : undefined;
 }
 
+/** Failed token requests a client may make per minute before it is told to wait. */
+const MAX_FAILURES_PER_MINUTE = 20;
+
 /** `POST /identity/token` and `GET /identity/keys` (the JWKS). */
 export async function tokenRoutes(app: FastifyInstance, deps: { iam: Iam }): Promise<void> {
+  const limiter = new FailureLimiter(MAX_FAILURES_PER_MINUTE, 60_000, Date.now);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
@@ -30,8 +35,18 @@ export async function tokenRoutes(app: FastifyInstance, deps: { iam: Iam }): Pro
     if (!(request.body instanceof URLSearchParams)) {
       throw iamErrors.invalidRequest('the body must be application/x-www-form-urlencoded');
     }
-    const response = await deps.iam.tokens.grant(request.body, basicClientId(request.headers.authorization));
-    return reply.header('cache-control', 'no-store').send(response);
+    limiter.check(request.ip);
+    try {
+      const response = await deps.iam.tokens.grant(request.body, basicClientId(request.headers.authorization));
+      return reply.header('cache-control', 'no-store').send(response);
+    } catch (error) {
+      if (error instanceof IamError && error.status < 500) {
+        limiter.recordFailure(request.ip);
+        // Never the secret: the grant type and the answer are enough to see an attack.
+        request.log.warn({ client: request.ip, grantType: request.body.get('grant_type'), errorCode: error.errorCode }, 'token request refused');
+      }
+      throw error;
+    }
   });
 
   app.get('/identity/keys', async () => deps.iam.signingKeys.jwks());
