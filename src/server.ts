@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { anonymousOnly, type Authenticator } from './auth/authenticate.js';
 import { allowAll, type Authorizer } from './auth/authorize.js';
 import type { BerthConfig } from './config/config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { buildApp } from './http/app.js';
 import { systemClock } from './registry/clock.js';
 import { createRegistry, type Registry } from './registry/registry.js';
@@ -46,20 +46,40 @@ function startUploadJanitor(registry: Registry, config: BerthConfig, log: Fastif
   return timer;
 }
 
-/** The composition root: every dependency is built here and passed down explicitly. */
-export async function createBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
-  const database = await openDatabase({
+function openConfiguredDatabase(config: BerthConfig, schema?: string): Promise<DatabaseHandle> {
+  return openDatabase({
     sqlitePath: join(config.dataDir, 'berth.db'),
     ...(config.databaseUrl ? { url: config.databaseUrl } : {}),
-    ...(options.databaseSchema ? { schema: options.databaseSchema } : {}),
+    ...(schema ? { schema } : {}),
   });
-  const store = new FsBlobStore(config.dataDir);
-  const registry = createRegistry({ db: database.db, dialect: database.dialect, store, clock: systemClock });
+}
+
+function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
   const secret = config.secret
     ? ServerSecret.fromValue(config.secret)
     : ServerSecret.fromFile(join(config.dataDir, 'keys', 'server-secret'));
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
-  const iam = createIam({ db: database.db, secret, clock: systemClock, issuer: `${publicUrl}/identity` });
+  return createIam({
+    db: database.db,
+    secret,
+    clock: systemClock,
+    issuer: `${publicUrl}/identity`,
+    refreshTokenHours: config.refreshTokenHours,
+  });
+}
+
+/** IAM alone over the configured database, for operator commands run beside the server. */
+export async function openIam(config: BerthConfig): Promise<{ iam: Iam; close(): Promise<void> }> {
+  const database = await openConfiguredDatabase(config);
+  return { iam: iamOver(config, database), close: () => database.close() };
+}
+
+/** The composition root: every dependency is built here and passed down explicitly. */
+export async function createBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
+  const database = await openConfiguredDatabase(config, options.databaseSchema);
+  const store = new FsBlobStore(config.dataDir);
+  const registry = createRegistry({ db: database.db, dialect: database.dialect, store, clock: systemClock });
+  const iam = iamOver(config, database);
   const ownerApiKey = await bootstrapOwner(iam.identities, iam.apiKeys, config.dataDir);
   const app = await buildApp({
     config,

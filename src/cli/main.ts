@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 
 const program = new Command()
@@ -8,6 +9,7 @@ const program = new Command()
   .description('Berth: an OCI container registry with IAM access automation')
   .exitOverride();
 registerServe(program);
+registerKeys(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,6 +22,10 @@ export interface BerthConfig {
     /** Largest `n` honoured on tag and catalog lists; larger requests are paged with a Link. */
     maxPageSize: number;
   };
+  /** Failed token requests one client may make per minute before it is answered 429. */
+  tokenFailuresPerMinute: number;
+  /** How long an IAM refresh token stays valid (IBM's maximum is 72 hours). */
+  refreshTokenHours: number;
   /** Upload sessions idle this long are cancelled and their staged bytes removed. */
   uploadIdleHours: number;
   /** Seconds SIGTERM waits for in-flight requests before closing them. */
@@ -93,6 +97,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       maxManifestBytes: 4 * 1024 * 1024,
       maxPageSize: 1000,
     },
+    tokenFailuresPerMinute: 20,
+    refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),
     uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),
     shutdownGraceSeconds: 30,
   };

@@ -6,6 +6,7 @@ import type pgTypes from 'pg';
 import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
 import { iamMigration } from './migrations/0002-iam.js';
+import { refreshTokensMigration } from './migrations/0003-refresh-tokens.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -90,6 +91,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-registry': registryMigration(dialect),
     '0002-iam': iamMigration(),
+    '0003-refresh-tokens': refreshTokensMigration(),
   };
 }
 

@@ -112,6 +112,16 @@ export interface SigningKeysTable {
   retired_at: number | null;
 }
 
+export interface RefreshTokensTable {
+  token_hash: string;
+  iam_id: string;
+  /** The API key whose exchange started this session; deleting or disabling it ends the session. */
+  api_key_id: string;
+  client_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -125,4 +135,5 @@ export interface Database {
   service_ids: ServiceIdsTable;
   api_keys: ApiKeysTable;
   signing_keys: SigningKeysTable;
+  refresh_tokens: RefreshTokensTable;
 }

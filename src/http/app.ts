@@ -8,6 +8,7 @@ import type { Iam } from '../iam/iam.js';
 import type { Registry } from '../registry/registry.js';
 import { registerDrain } from './drain.js';
 import { registerHealth } from './health.js';
+import { identityRoutes } from './iam/identity-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
 import { registerRequestLog } from './request-log.js';
@@ -45,7 +46,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerRequestLog(app);
   registerMetrics(app);
   registerHealth(app, deps.db);
-  await app.register(tokenRoutes, { iam: deps.iam });
+  await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute });
+  await app.register(identityRoutes, { iam: deps.iam, db: deps.db });
   await app.register(v2Plugin, {
     registry: deps.registry,
     authenticator: deps.authenticator,

@@ -11,25 +11,34 @@ export interface SigningKey {
  * The RS256 keys that sign IAM access tokens. The newest unretired key signs; every key retired
  * less than `keepRetiredSeconds` ago stays in the JWKS so tokens it signed still verify.
  */
+/** How long a node keeps signing with the key it loaded before looking for a newer one. */
+const SIGNER_CACHE_MS = 60_000;
+
 export class SigningKeys {
-  private current: SigningKey | undefined;
+  private current: (SigningKey & { loadedAt: number }) | undefined;
 
   constructor(
     private readonly ctx: IamContext,
     private readonly keepRetiredSeconds: number,
   ) {}
 
-  /** The key to sign with, created on first use (and shared by every node through the database). */
+  /**
+   * The key to sign with, created on first use and shared by every node through the database. A
+   * rotation made elsewhere (another node, `berth keys rotate`) is picked up within a minute.
+   */
   async signer(): Promise<SigningKey> {
-    if (this.current) return this.current;
+    if (this.current && this.ctx.clock() - this.current.loadedAt < SIGNER_CACHE_MS) return this.current;
     let row = await this.newestActive();
     if (!row) {
       await this.rotate();
       row = await this.newestActive();
     }
     if (!row) throw new Error('no signing key could be created');
-    const privateKey = (await importJWK(JSON.parse(row.private_jwk) as JWK, 'RS256')) as CryptoKey;
-    this.current = { kid: row.kid, privateKey };
+    const privateKey =
+      this.current?.kid === row.kid
+        ? this.current.privateKey
+        : ((await importJWK(JSON.parse(row.private_jwk) as JWK, 'RS256')) as CryptoKey);
+    this.current = { kid: row.kid, privateKey, loadedAt: this.ctx.clock() };
     return this.current;
   }
 

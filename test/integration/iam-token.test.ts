@@ -30,7 +30,8 @@ describe('IAM token service', () => {
   let ownerKey: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
+    // Many failures on purpose here; the limit itself has its own test below.
+    server = await startTestServer({ configure: (c) => (c.tokenFailuresPerMinute = 1000) });
     ownerKey = server.berth.ownerApiKey!;
   });
   afterAll(async () => server.close());
@@ -146,6 +147,51 @@ describe('IAM token service', () => {
     });
   });
 
+  describe('refresh tokens', () => {
+    const bx = { authorization: `Basic ${Buffer.from('bx:bx').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+
+    async function cliLogin(apikey: string): Promise<{ access_token: string; refresh_token: string }> {
+      const response = await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey }, { headers: bx });
+      expect(response.status).toBe(200);
+      return (await response.json()) as { access_token: string; refresh_token: string };
+    }
+
+    it('the IBM CLI client (bx:bx) gets a real one; it works once, for that client only, and rotates', async () => {
+      const login = await cliLogin(ownerKey);
+      expect(login.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // Another client cannot use it (and using it that way does not burn it).
+      await expectIamError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: login.refresh_token }), 400, 'BXNIM0407E');
+      const refreshed = await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: login.refresh_token }, { headers: bx });
+      expect(refreshed.status).toBe(200);
+      const body = (await refreshed.json()) as { access_token: string; refresh_token: string };
+      expect(decodePayload(body.access_token).iam_id).toBe(decodePayload(login.access_token).iam_id);
+      expect(body.refresh_token).not.toBe(login.refresh_token);
+      // Single use: the old one is spent.
+      const again = await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: login.refresh_token }, { headers: bx });
+      await expectIamError(again, 400, 'BXNIM0407E');
+    });
+
+    it('a wrong secret for the CLI client is refused', async () => {
+      const headers = { ...bx, authorization: `Basic ${Buffer.from('bx:guess').toString('base64')}` };
+      await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey }, { headers }), 400, 'BXNIM0106E');
+    });
+
+    it('ends with the API key that started the session', async () => {
+      const owner = (await server.berth.iam.verifier.verify((await cliLogin(ownerKey)).access_token));
+      const shortLived = await server.berth.iam.apiKeys.create({
+        accountId: owner.accountId,
+        iamId: owner.iamId,
+        name: 'short',
+        createdBy: owner.iamId,
+        expiresAt: Date.now() + 1500,
+      });
+      const login = await cliLogin(shortLived.secret);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      const refreshed = await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: login.refresh_token }, { headers: bx });
+      await expectIamError(refreshed, 400, 'BXNIM0407E');
+    });
+  });
+
   describe('verifying access tokens', () => {
     it('accepts a token Berth issued and refuses a tampered, foreign or malformed one', async () => {
       const { access_token } = (await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey })).json()) as { access_token: string };
@@ -201,6 +247,19 @@ describe('repeated failed token requests', () => {
       expect(lines.some((line) => line.includes('token request refused'))).toBe(true);
       expect(lines.join('\n')).not.toContain(wrong);
       expect(lines.join('\n')).not.toContain(server.berth.ownerApiKey!);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('refresh token lifetime', () => {
+  it('an expired refresh token is 400 BXNIM0408E', async () => {
+    const server = await startTestServer({ configure: (c) => (c.refreshTokenHours = 0) });
+    try {
+      const headers = { authorization: `Basic ${Buffer.from('bx:bx').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+      const login = (await (await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: server.berth.ownerApiKey! }, { headers })).json()) as { refresh_token: string };
+      await expectIamError(await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: login.refresh_token }, { headers }), 400, 'BXNIM0408E');
     } finally {
       await server.close();
     }

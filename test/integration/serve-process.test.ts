@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -138,6 +139,38 @@ describe('berth serve (process)', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
     expect((await stat(join(dataDir, 'berth.db'))).isFile()).toBe(true);
     expect(await stopServe(proc)).toEqual({ code: 0, signal: null });
+  });
+
+  it('prints the owner API key once, to the terminal and never to the log, and writes it to owner-apikey', async () => {
+    const dataDir = await freshDataDir();
+    const first = await startServe(dataDir);
+    await stopServe(first);
+    const key = readFileSync(join(dataDir, 'owner-apikey'), 'utf8').trim();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.stderr()).toContain(key);
+    expect(first.stdout()).not.toContain(key);
+    const second = await startServe(dataDir);
+    await stopServe(second);
+    expect(second.stderr()).not.toContain(key);
+  });
+
+  it('berth keys rotate publishes a new signing key beside the old one', async () => {
+    const dataDir = await freshDataDir();
+    const server = await startServe(dataDir);
+    try {
+      const key = readFileSync(join(dataDir, 'owner-apikey'), 'utf8').trim();
+      const grant = new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: key });
+      const token = ((await (await fetch(`${server.url}/identity/token`, { method: 'POST', body: grant })).json()) as { access_token: string }).access_token;
+      const oldKid = (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+      const rotate = spawnBerth(['keys', 'rotate', '--data', dataDir]);
+      expect((await rotate.exited).code, describeProcess(rotate)).toBe(0);
+      const newKid = /new signing key (\S+)/.exec(rotate.stdout())?.[1];
+      expect(newKid).toBeTruthy();
+      const jwks = (await (await fetch(`${server.url}/identity/keys`)).json()) as { keys: Array<{ kid: string }> };
+      expect(jwks.keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
+    } finally {
+      await stopServe(server);
+    }
   });
 
   it('takes BERTH_PORT and BERTH_DATA from the environment', async () => {

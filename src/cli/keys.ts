@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { loadConfig, type ConfigInput } from '../config/config.js';
+import { openIam } from '../server.js';
+
+/** `berth keys rotate`: a new IAM signing key for every node; old public keys stay published. */
+export function registerKeys(program: Command): void {
+  const keys = program.command('keys').description('manage the keys that sign IAM access tokens');
+  keys
+    .command('rotate')
+    .description('create a new signing key; nodes sign with it within a minute, old tokens still verify')
+    .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
+    .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
+    .addHelpText('after', '\nExample:\n  berth keys rotate --data ./berth-data\n')
+    .action(async (flags: { data?: string; databaseUrl?: string }) => {
+      const input: ConfigInput = { logLevel: 'silent' };
+      if (flags.data !== undefined) input.data = flags.data;
+      if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
+      const { iam, close } = await openIam(loadConfig(input));
+      try {
+        const kid = await iam.signingKeys.rotate();
+        process.stdout.write(`new signing key ${kid}\n`);
+      } finally {
+        await close();
+      }
+    });
+}

@@ -1,0 +1,136 @@
+import type { FastifyRequest } from 'fastify';
+import type { ListSort } from '../../iam/api-keys.js';
+import { identityErrors } from '../../iam/identity-errors.js';
+
+/** Identity API bodies are a few short fields; anything larger is not one. */
+export const IDENTITY_BODY_LIMIT = 64 * 1024;
+
+// Lengths match the columns, so an oversized value is a 400 here rather than a database error.
+const name = { type: 'string', minLength: 1, maxLength: 255 } as const;
+const description = { type: 'string', maxLength: 1024 } as const;
+const listQuery = {
+  pagesize: { type: 'integer', minimum: 1, maximum: 100 },
+  pagetoken: { type: 'string', maxLength: 512 },
+  sort: { type: 'string', enum: ['name', 'description', 'created_at', 'created_by'] },
+  order: { type: 'string', enum: ['asc', 'desc'] },
+} as const;
+
+export const schemas = {
+  createApiKey: {
+    body: {
+      type: 'object',
+      required: ['name', 'iam_id'],
+      properties: {
+        name,
+        description,
+        iam_id: { type: 'string', minLength: 1, maxLength: 128 },
+        account_id: { type: 'string', maxLength: 64 },
+        expires_at: { type: 'string', maxLength: 64 },
+      },
+    },
+  },
+  updateApiKey: { body: { type: 'object', properties: { name, description, expires_at: { type: 'string', maxLength: 64 } } } },
+  listApiKeys: {
+    querystring: {
+      type: 'object',
+      properties: { ...listQuery, account_id: { type: 'string' }, iam_id: { type: 'string' }, scope: { type: 'string', enum: ['entity', 'account'] } },
+    },
+  },
+  createServiceId: {
+    body: {
+      type: 'object',
+      required: ['account_id', 'name'],
+      properties: {
+        account_id: { type: 'string', minLength: 1, maxLength: 64 },
+        name,
+        description,
+        apikey: { type: 'object', required: ['name'], properties: { name, description } },
+      },
+    },
+  },
+  updateServiceId: { body: { type: 'object', properties: { name, description } } },
+  listServiceIds: { querystring: { type: 'object', properties: { ...listQuery, account_id: { type: 'string' }, name: { type: 'string' } } } },
+};
+
+/** `expires_at` as IBM writes it, with or without seconds: `2049-01-02T18:30+0000`, `...T18:30:00+0000`, or with `Z`. */
+export function parseExpiresAt(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2})(:\d{2})?(Z|[+-]\d{2}:?\d{2})$/.exec(value);
+  const zone = match?.[3] === 'Z' ? 'Z' : `${match?.[3]?.slice(0, 3)}:${match?.[3]?.slice(-2)}`;
+  const ms = match ? Date.parse(`${match[1]}${match[2] ?? ':00'}${zone}`) : NaN;
+  if (Number.isNaN(ms)) throw identityErrors.invalid(`expires_at "${value}" is not a time like 2049-01-02T18:30+0000`);
+  return ms;
+}
+
+/** `Entity-Lock` / `Entity-Disable`: the strings "true" or "false", default false. */
+export function flagHeader(request: FastifyRequest, header: string): boolean {
+  const value = request.headers[header];
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw identityErrors.invalid(`header ${header} must be "true" or "false"`);
+}
+
+/** PUT needs the entity tag the client read, so it cannot overwrite a change it has not seen (428 without it). */
+export function requireIfMatch(request: FastifyRequest): string {
+  const value = request.headers['if-match'];
+  if (!value) throw identityErrors.ifMatchRequired();
+  return value;
+}
+
+export interface ListParams {
+  pagesize?: number;
+  pagetoken?: string;
+  sort?: ListSort;
+  order?: 'asc' | 'desc';
+  account_id?: string;
+}
+
+/** A page token: where the next page starts, and in which account (a service ID list may name it only here). */
+interface PageToken {
+  offset: number;
+  accountId?: string;
+}
+
+export function readPage(query: ListParams): { offset: number; limit: number; sort: ListSort; order: 'asc' | 'desc'; accountId?: string } {
+  let token: PageToken = { offset: 0 };
+  if (query.pagetoken !== undefined) {
+    try {
+      token = JSON.parse(Buffer.from(query.pagetoken, 'base64url').toString('utf8')) as PageToken;
+    } catch {
+      throw identityErrors.invalid('pagetoken is not one this server issued');
+    }
+    if (!Number.isSafeInteger(token.offset) || token.offset < 0) throw identityErrors.invalid('pagetoken is not one this server issued');
+  }
+  const accountId = query.account_id ?? (typeof token.accountId === 'string' ? token.accountId : undefined);
+  return {
+    offset: token.offset,
+    limit: query.pagesize ?? 20,
+    sort: query.sort ?? 'created_at',
+    order: query.order ?? 'asc',
+    ...(accountId !== undefined ? { accountId } : {}),
+  };
+}
+
+/**
+ * The list envelope. `first` and `next` are relative URLs repeating the request's query; clients read
+ * `pagetoken` from `next`, which is left out on the last page.
+ */
+export function listEnvelope<T>(
+  request: FastifyRequest,
+  field: string,
+  page: { offset: number; limit: number; accountId?: string },
+  result: { items: T[]; more: boolean },
+) {
+  const path = request.url.split('?')[0]!;
+  const query = new URLSearchParams(request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '');
+  query.delete('pagetoken');
+  const first = query.size > 0 ? `${path}?${query}` : path;
+  const envelope: Record<string, unknown> = { offset: page.offset, limit: page.limit, first };
+  if (result.more) {
+    const token: PageToken = { offset: page.offset + page.limit, ...(page.accountId !== undefined ? { accountId: page.accountId } : {}) };
+    query.set('pagetoken', Buffer.from(JSON.stringify(token)).toString('base64url'));
+    envelope.next = `${path}?${query}`;
+  }
+  envelope[field] = result.items;
+  return envelope;
+}
