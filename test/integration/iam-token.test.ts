@@ -176,6 +176,24 @@ describe('IAM token service', () => {
       await expectIamError(await tokenRequest(server, { grant_type: APIKEY_GRANT, apikey: ownerKey }, { headers }), 400, 'BXNIM0106E');
     });
 
+    it('is void at once when the API key that started the session is deleted through the Identity API', async () => {
+      const owner = await cliLogin(ownerKey);
+      const subject = await server.berth.iam.verifier.verify(owner.access_token);
+      const bearer = { authorization: `Bearer ${owner.access_token}`, 'content-type': 'application/json' };
+      const created = await fetch(`${server.url}/v1/apikeys`, {
+        method: 'POST',
+        headers: bearer,
+        body: JSON.stringify({ name: 'session', iam_id: subject.iamId }),
+      });
+      expect(created.status).toBe(201);
+      const key = (await created.json()) as { id: string; apikey: string };
+      const login = await cliLogin(key.apikey);
+      const deleted = await fetch(`${server.url}/v1/apikeys/${key.id}`, { method: 'DELETE', headers: { authorization: bearer.authorization } });
+      expect(deleted.status).toBe(204);
+      const refreshed = await tokenRequest(server, { grant_type: 'refresh_token', refresh_token: login.refresh_token }, { headers: bx });
+      await expectIamError(refreshed, 400, 'BXNIM0407E');
+    });
+
     it('ends with the API key that started the session', async () => {
       const owner = (await server.berth.iam.verifier.verify((await cliLogin(ownerKey)).access_token));
       const shortLived = await server.berth.iam.apiKeys.create({
