@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { registerAccounts } from './accounts.js';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 
@@ -10,6 +11,7 @@ const program = new Command()
   .exitOverride();
 registerServe(program);
 registerKeys(program);
+registerAccounts(program);
 
 try {
   await program.parseAsync(process.argv);

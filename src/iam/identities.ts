@@ -24,6 +24,18 @@ export class Identities {
     return { accountId, ownerIamId };
   }
 
+  /** A further user in an existing account. */
+  async createUser(accountId: string, user: { name: string; email: string }): Promise<string> {
+    const account = await this.ctx.db.selectFrom('accounts').select('id').where('id', '=', accountId).executeTakeFirst();
+    if (!account) throw new Error(`no account ${accountId}`);
+    const iamId = ids.user();
+    await this.ctx.db
+      .insertInto('users')
+      .values({ iam_id: iamId, account_id: accountId, email: user.email, name: user.name, created_at: this.ctx.clock() })
+      .execute();
+    return iamId;
+  }
+
   async hasAccounts(): Promise<boolean> {
     return (await this.ctx.db.selectFrom('accounts').select('id').limit(1).executeTakeFirst()) !== undefined;
   }

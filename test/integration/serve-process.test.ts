@@ -173,6 +173,41 @@ describe('berth serve (process)', () => {
     }
   });
 
+  it('operators create accounts and users whose API keys get tokens from the running server', async () => {
+    const dataDir = await freshDataDir();
+    const server = await startServe(dataDir);
+    try {
+      const keyFile = join(dataDir, 'team-a.key');
+      const account = spawnBerth(['accounts', 'create', 'team-a', '--owner-email', 'lead@example.com', '--data', dataDir, '--file', keyFile]);
+      expect((await account.exited).code, describeProcess(account)).toBe(0);
+      const accountId = /account ([a-f0-9]{32})/.exec(account.stdout())?.[1];
+      expect(accountId).toBeTruthy();
+      const ownerKey = readFileSync(keyFile, 'utf8').trim();
+      expect(account.stdout()).not.toContain(ownerKey);
+      expect((await stat(keyFile)).mode & 0o777).toBe(0o600);
+
+      const user = spawnBerth(['users', 'create', 'dev@example.com', '--account', accountId!, '--data', dataDir]);
+      expect((await user.exited).code, describeProcess(user)).toBe(0);
+      const userKey = /API key \(shown once\): (\S+)/.exec(user.stdout())?.[1];
+      const userIamId = /user (BERTHid-\S+)/.exec(user.stdout())?.[1];
+      for (const [key, iamId] of [[ownerKey, undefined], [userKey!, userIamId]] as const) {
+        const grant = new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: key });
+        const response = await fetch(`${server.url}/identity/token`, { method: 'POST', body: grant });
+        expect(response.status).toBe(200);
+        const token = ((await response.json()) as { access_token: string }).access_token;
+        const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { account: { bss: string }; iam_id: string };
+        expect(claims.account.bss).toBe(accountId);
+        if (iamId) expect(claims.iam_id).toBe(iamId);
+      }
+
+      const bad = spawnBerth(['users', 'create', 'x@example.com', '--account', 'nope', '--data', dataDir]);
+      expect((await bad.exited).code).toBe(1);
+      expect(bad.stderr().trim().split('\n')).toEqual(['berth: no account nope']);
+    } finally {
+      await stopServe(server);
+    }
+  });
+
   it('takes BERTH_PORT and BERTH_DATA from the environment', async () => {
     const dataDir = join(await freshDataDir(), 'from-env');
     const port = await freePort();

@@ -1,0 +1,76 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig, type ConfigInput } from '../config/config.js';
+import type { Iam } from '../iam/iam.js';
+import { openIam } from '../server.js';
+
+interface StoreFlags {
+  data?: string;
+  databaseUrl?: string;
+}
+
+/** Runs `work` on IAM over the configured database (the operator's commands run beside the server). */
+async function withIam<T>(flags: StoreFlags, work: (iam: Iam) => Promise<T>): Promise<T> {
+  const input: ConfigInput = { logLevel: 'silent' };
+  if (flags.data !== undefined) input.data = flags.data;
+  if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
+  const { iam, close } = await openIam(loadConfig(input));
+  try {
+    return await work(iam);
+  } finally {
+    await close();
+  }
+}
+
+/** Prints a new API key, or writes it alone to `file` (0600) so it never reaches a terminal. */
+function handOver(secret: string, file: string | undefined): string {
+  if (file === undefined) return `API key (shown once): ${secret}`;
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return `API key written to ${file}`;
+}
+
+function storeOptions(command: Command): Command {
+  return command
+    .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
+    .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
+    .option('--file <path>', 'write the new API key to this file (0600) instead of printing it', undefined);
+}
+
+/** Operator commands: tenants (accounts) and their users, each with a first API key. */
+export function registerAccounts(program: Command): void {
+  const accounts = program.command('accounts').description('create accounts (tenants) on this Berth');
+  storeOptions(
+    accounts
+      .command('create <name>')
+      .description('create an account with its owner user and an API key for the owner')
+      .requiredOption('--owner-email <email>', "the owner's e-mail")
+      .option('--owner-name <name>', "the owner's name", 'owner'),
+  )
+    .addHelpText('after', '\nExample:\n  berth accounts create team-a --owner-email lead@example.com --file team-a.key\n')
+    .action(async (name: string, flags: StoreFlags & { ownerEmail: string; ownerName: string; file?: string }) => {
+      const out = await withIam(flags, async (iam) => {
+        const { accountId, ownerIamId } = await iam.identities.createAccount(name, { name: flags.ownerName, email: flags.ownerEmail });
+        const { secret } = await iam.apiKeys.create({ accountId, iamId: ownerIamId, name: 'owner', createdBy: ownerIamId });
+        return [`account ${accountId}`, `owner ${ownerIamId}`, handOver(secret, flags.file)];
+      });
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+
+  const users = program.command('users').description('create users in an account');
+  storeOptions(
+    users
+      .command('create <email>')
+      .description('create a user in an account, with an API key for them')
+      .requiredOption('--account <id>', 'the account id')
+      .option('--name <name>', "the user's name"),
+  )
+    .addHelpText('after', '\nExample:\n  berth users create dev@example.com --account 2f2270abe5534c6c9ef97667b447b340\n')
+    .action(async (email: string, flags: StoreFlags & { account: string; name?: string; file?: string }) => {
+      const out = await withIam(flags, async (iam) => {
+        const iamId = await iam.identities.createUser(flags.account, { name: flags.name ?? email, email });
+        const { secret } = await iam.apiKeys.create({ accountId: flags.account, iamId, name: 'first key', createdBy: iamId });
+        return [`user ${iamId}`, handOver(secret, flags.file)];
+      });
+      process.stdout.write(`${out.join('\n')}\n`);
+    });
+}
