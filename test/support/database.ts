@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 
 export type TestBackend = 'sqlite' | 'postgres';
 
@@ -17,14 +16,4 @@ export function testDatabaseUrl(): string {
 /** A fresh PostgreSQL schema name; each test server gets its own so files can run in parallel. */
 export function freshSchemaName(): string {
   return `berth_test_${randomBytes(6).toString('hex')}`;
-}
-
-export async function dropSchema(schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl() });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end();
-  }
 }

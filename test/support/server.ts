@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type BerthConfig } from '../../src/config/config.js';
 import { createBerth, type Berth, type BerthOptions } from '../../src/server.js';
-import { dropSchema, freshSchemaName, testBackend, testDatabaseUrl } from './database.js';
+import { freshSchemaName, testBackend, testDatabaseUrl } from './database.js';
 
 export interface TestServer {
   /** `http://127.0.0.1:<port>` */
@@ -38,15 +38,17 @@ export interface TestServerOptions {
   logSink?: (line: string) => void;
 }
 
-/** What `close()` removes: only what this helper created. */
+/**
+ * What `close()` removes: only what this helper created. PostgreSQL schemas are dropped after the
+ * whole run instead (test/support/global-setup.ts says why).
+ */
 interface Cleanup {
   removeDataDir: boolean;
-  dropSchema: boolean;
 }
 
 /** A real Berth on a loopback port, on this run's backend, with its own temp data folder. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { schema?: string }> {
-  return start(options, { removeDataDir: options.dataDir === undefined, dropSchema: options.schema === undefined });
+  return start(options, { removeDataDir: options.dataDir === undefined });
 }
 
 async function start(options: TestServerOptions, cleanup: Cleanup): Promise<TestServer & { schema?: string }> {
@@ -78,7 +80,6 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
       closed = true;
       await berth.close();
       if (cleanup.removeDataDir) await rm(dataDir, { recursive: true, force: true });
-      if (schema && cleanup.dropSchema) await dropSchema(schema);
     },
     async restart() {
       if (closed) throw new Error('cannot restart a closed test server');

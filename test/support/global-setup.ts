@@ -1,0 +1,19 @@
+import pg from 'pg';
+import { testBackend, testDatabaseUrl } from './database.js';
+
+/**
+ * Test servers on PostgreSQL each live in a schema of their own. They are dropped here, once every
+ * test file is done, and not as each server closes: Kysely's migrator scans every schema of the
+ * database when a server starts, and a schema dropped under that scan fails the other server.
+ */
+export async function teardown(): Promise<void> {
+  if (testBackend() !== 'postgres') return;
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'berth\\_test\\_%'");
+    for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
