@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
 import { iamMigration } from './migrations/0002-iam.js';
 import { refreshTokensMigration } from './migrations/0003-refresh-tokens.js';
+import { policiesMigration } from './migrations/0004-policies.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -92,6 +93,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0001-registry': registryMigration(dialect),
     '0002-iam': iamMigration(),
     '0003-refresh-tokens': refreshTokensMigration(),
+    '0004-policies': policiesMigration(),
   };
 }
 

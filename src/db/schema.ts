@@ -122,6 +122,25 @@ export interface RefreshTokensTable {
   expires_at: number;
 }
 
+export interface PoliciesTable {
+  id: string;
+  account_id: string;
+  type: string;
+  /** JSON text, exactly as the client sent it. */
+  subjects: string;
+  /** JSON text: `[{role_id}]`. */
+  roles: string;
+  /** JSON text, exactly as the client sent it. */
+  resources: string;
+  description: string | null;
+  /** Bumped on every replace; the ETag is derived from it. */
+  version: number;
+  created_by_id: string;
+  created_at: number;
+  last_modified_by_id: string;
+  last_modified_at: number;
+}
+
 export interface Database {
   repositories: RepositoriesTable;
   blobs: BlobsTable;
@@ -136,4 +155,5 @@ export interface Database {
   api_keys: ApiKeysTable;
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
+  policies: PoliciesTable;
 }

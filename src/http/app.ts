@@ -9,6 +9,7 @@ import type { Registry } from '../registry/registry.js';
 import { registerDrain } from './drain.js';
 import { registerHealth } from './health.js';
 import { identityRoutes } from './iam/identity-routes.js';
+import { policyRoutes } from './iam/policy-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
 import { registerRequestLog } from './request-log.js';
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerHealth(app, deps.db);
   await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute });
   await app.register(identityRoutes, { iam: deps.iam, db: deps.db });
+  await app.register(policyRoutes, { iam: deps.iam });
   await app.register(v2Plugin, {
     registry: deps.registry,
     authenticator: deps.authenticator,

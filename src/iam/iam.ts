@@ -5,6 +5,8 @@ import { AccessTokens } from './access-tokens.js';
 import { ApiKeys } from './api-keys.js';
 import { ApiKeyAdmin } from './api-key-admin.js';
 import { Identities } from './identities.js';
+import { Policies } from './policies.js';
+import { PolicyAdmin } from './policy-admin.js';
 import type { ServerSecret } from './server-secret.js';
 import { ServiceIdAdmin } from './service-id-admin.js';
 import { ServiceIds } from './service-ids.js';
@@ -25,6 +27,9 @@ export interface Iam {
   /** The Identity API's operations, with who may do what. */
   apiKeyAdmin: ApiKeyAdmin;
   serviceIdAdmin: ServiceIdAdmin;
+  policies: Policies;
+  /** The Policy Management API's operations, with who may do what. */
+  policyAdmin: PolicyAdmin;
 }
 
 export function createIam(deps: {
@@ -45,5 +50,7 @@ export function createIam(deps: {
   const serviceIds = new ServiceIds(ctx, apiKeys);
   const apiKeyAdmin = new ApiKeyAdmin(apiKeys, identities, deps.clock);
   const serviceIdAdmin = new ServiceIdAdmin(serviceIds);
-  return { identities, apiKeys, signingKeys, tokens, verifier, serviceIds, apiKeyAdmin, serviceIdAdmin };
+  const policies = new Policies(ctx);
+  const policyAdmin = new PolicyAdmin(deps.db, identities, policies);
+  return { identities, apiKeys, signingKeys, tokens, verifier, serviceIds, apiKeyAdmin, serviceIdAdmin, policies, policyAdmin };
 }

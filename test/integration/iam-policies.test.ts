@@ -1,0 +1,214 @@
+import IamPolicyManagementV1 from '@ibm-cloud/platform-services/iam-policy-management/v1.js';
+import { IamAuthenticator } from 'ibm-cloud-sdk-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const WRITER = 'crn:v1:bluemix:public:iam::::serviceRole:Writer';
+
+interface PolicyErrorBody {
+  trace: string;
+  status_code: number;
+  errors: { code: string; message: string }[];
+}
+
+/** Asserts IBM's Policy API error shape (§3.3) and returns its one error. */
+async function expectPolicyError(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  const body = (await response.json()) as PolicyErrorBody & { context?: unknown };
+  expect(body.status_code).toBe(status);
+  expect(body.trace).toMatch(/^[0-9a-f]{32}$/);
+  expect(body.context).toBeUndefined();
+  expect(body.errors).toHaveLength(1);
+  expect(body.errors[0]!.code).toBe(code);
+  expect(body.errors[0]!.message).toBeTruthy();
+  return body.errors[0]!;
+}
+
+describe('IAM Policy Management v1', () => {
+  let server: TestServer;
+  let policies: IamPolicyManagementV1;
+  let token: string;
+  let owner: { iamId: string; accountId: string };
+  let serviceIamId: string;
+
+  async function tokenFor(apikey: string): Promise<string> {
+    const response = await fetch(`${server.url}/identity/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }).toString(),
+    });
+    if (response.status !== 200) throw new Error(`token grant failed with ${response.status}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  function call(path: string, init: { method?: string; body?: unknown; bearer?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
+    const { bearer = token, body, headers = {}, method = 'GET' } = init;
+    return fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(bearer !== null ? { authorization: `Bearer ${bearer}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  }
+
+  /** The policy of the round trip: subject attribute order and resource operators exactly as a client sends them. */
+  function writerOnNs1(iamId: string, accountId = owner.accountId) {
+    return {
+      type: 'access',
+      description: 'push to ns1',
+      subjects: [{ attributes: [{ name: 'iam_id', value: iamId }] }],
+      roles: [{ role_id: WRITER }],
+      resources: [
+        {
+          attributes: [
+            { name: 'accountId', value: accountId, operator: 'stringEquals' },
+            { name: 'serviceName', value: 'container-registry', operator: 'stringEquals' },
+            { name: 'region', value: 'us-south', operator: 'stringEquals' },
+            { name: 'resourceType', value: 'namespace' },
+            { name: 'resource', value: 'ns1', operator: 'stringEquals' },
+          ],
+        },
+      ],
+    };
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    const ownerKey = server.berth.ownerApiKey!;
+    policies = new IamPolicyManagementV1({ authenticator: new IamAuthenticator({ apikey: ownerKey, url: server.url }), serviceUrl: server.url });
+    token = await tokenFor(ownerKey);
+    // The owner's own token says who the owner is.
+    const subject = await server.berth.iam.verifier.verify(token);
+    owner = { iamId: subject.iamId, accountId: subject.accountId };
+    const { record } = await server.berth.iam.serviceIds.create({ accountId: owner.accountId, name: 'pusher', createdBy: owner.iamId });
+    serviceIamId = record.iam_id;
+  });
+  afterAll(async () => {
+    expect(await server.serverErrors()).toEqual([]);
+    await server.close();
+  });
+
+  it('round-trips a Writer policy for a service ID on ns1 in us-south through the IBM SDK', async () => {
+    const request = writerOnNs1(serviceIamId);
+    const created = await policies.createPolicy(request);
+    expect(created.status).toBe(201);
+    const policy = created.result;
+    expect(policy.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    // Deep equality with what was sent, order and absent operators included (§3.2 "echo exactly").
+    expect(policy.subjects).toEqual(request.subjects);
+    expect(JSON.stringify(policy.resources)).toBe(JSON.stringify(request.resources));
+    expect(policy.roles).toEqual([expect.objectContaining({ role_id: WRITER, display_name: 'Writer' })]);
+    expect(policy).toMatchObject({ type: 'access', description: 'push to ns1', state: 'active', created_by_id: owner.iamId, last_modified_by_id: owner.iamId });
+    expect(policy.href).toBe(`${server.url}/v1/policies/${policy.id}`);
+    expect(policy.created_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+    const read = await policies.getPolicy({ policyId: policy.id! });
+    expect(read.headers.etag).toMatch(/^1-[0-9a-f]{32}$/);
+    expect(read.result).toEqual(policy);
+
+    const listed = await policies.listPolicies({ accountId: owner.accountId, iamId: serviceIamId, sort: '-created_at', format: 'include_last_permit' });
+    expect(listed.result.policies).toEqual([policy]);
+    // The Node SDK has no service_name parameter; the CLI and terraform send it.
+    const byService = await call(`/v1/policies?account_id=${owner.accountId}&service_name=container-registry`);
+    expect(((await byService.json()) as { policies: unknown[] }).policies).toEqual([policy]);
+    const otherService = await call(`/v1/policies?account_id=${owner.accountId}&service_name=kms`);
+    expect(await otherService.json()).toEqual({ policies: [] });
+    expect((await policies.listPolicies({ accountId: owner.accountId, iamId: owner.iamId })).result.policies).toEqual([]);
+    expect((await policies.listPolicies({ accountId: owner.accountId, type: 'authorization' })).result.policies).toEqual([]);
+
+    const replaced = await policies.replacePolicy({
+      ...request,
+      policyId: policy.id!,
+      ifMatch: read.headers.etag as string,
+      roles: [{ role_id: 'crn:v1:bluemix:public:iam::::serviceRole:Reader' }],
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.headers.etag).toMatch(/^2-/);
+    expect(replaced.result.roles.map((r) => r.role_id)).toEqual(['crn:v1:bluemix:public:iam::::serviceRole:Reader']);
+    expect(replaced.result.created_at).toBe(policy.created_at);
+
+    const stale = await call(`/v1/policies/${policy.id}`, { method: 'PUT', body: request, headers: { 'if-match': read.headers.etag as string } });
+    await expectPolicyError(stale, 409, 'policy_conflict_error');
+    await expectPolicyError(await call(`/v1/policies/${policy.id}`, { method: 'PUT', body: request }), 428, 'request_not_processed');
+
+    expect((await policies.deletePolicy({ policyId: policy.id! })).status).toBe(204);
+    await expectPolicyError(await call(`/v1/policies/${policy.id}`), 404, 'policy_not_found');
+    expect((await policies.listPolicies({ accountId: owner.accountId })).result.policies).toEqual([]);
+  });
+
+  it('refuses a second policy for the same subject and resources (409), naming the one that exists', async () => {
+    const first = (await policies.createPolicy(writerOnNs1(serviceIamId))).result;
+    const again = writerOnNs1(serviceIamId);
+    again.resources[0]!.attributes.reverse();
+    again.roles = [{ role_id: 'crn:v1:bluemix:public:iam::::role:Viewer' }];
+    const response = await call('/v1/policies', { method: 'POST', body: again });
+    await expectPolicyError(response.clone(), 409, 'policy_conflict_error');
+    const body = (await response.json()) as { errors: { details: { conflicts_with: { etag: string; policy: { id: string } } } }[] };
+    expect(body.errors[0]!.details.conflicts_with).toMatchObject({ etag: expect.stringMatching(/^1-/), policy: { id: first.id } });
+    await policies.deletePolicy({ policyId: first.id! });
+  });
+
+  describe('errors', () => {
+    it('answers 401 without a token and 400 without account_id', async () => {
+      await expectPolicyError(await call('/v1/policies?account_id=x', { bearer: null }), 401, 'invalid_token');
+      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(serviceIamId), bearer: 'nonsense' }), 401, 'invalid_token');
+      await expectPolicyError(await call('/v1/policies'), 400, 'missing_required_query_parameter');
+    });
+
+    it('rejects unknown roles, foreign or missing accountId, unknown subjects and access groups', async () => {
+      const bad = (change: (body: ReturnType<typeof writerOnNs1>) => unknown) => {
+        const body = writerOnNs1(serviceIamId);
+        return call('/v1/policies', { method: 'POST', body: change(body) ?? body });
+      };
+      await expectPolicyError(await bad((b) => void (b.roles = [{ role_id: 'crn:v1:bluemix:public:iam::::serviceRole:Owner' }])), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes = b.resources[0]!.attributes.slice(1))), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes[0]!.value = 'someone-else')), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.subjects = [{ attributes: [{ name: 'iam_id', value: 'iam-ServiceId-nope' }] }])), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.subjects = [{ attributes: [{ name: 'access_group_id', value: 'AccessGroupId-1' }] }])), 400, 'invalid_body');
+      await expectPolicyError(await bad(() => 'not an object'), 400, 'invalid_body');
+      const broken = await fetch(`${server.url}/v1/policies`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{' });
+      await expectPolicyError(broken, 400, 'invalid_body');
+    });
+
+    it('hides another account: its policies are 404 and list empty, its principals cannot be subjects', async () => {
+      const other = await server.berth.iam.identities.createAccount('other', { name: 'o', email: 'o@example.com' });
+      const { record: theirSid } = await server.berth.iam.serviceIds.create({ accountId: other.accountId, name: 'their-sid', createdBy: other.ownerIamId });
+      const theirs = await server.berth.iam.policies.create(
+        other.accountId,
+        { type: 'access', subjects: [{ attributes: [{ name: 'iam_id', value: theirSid.iam_id }] }], roleIds: [WRITER], resources: [] },
+        other.ownerIamId,
+      );
+      await expectPolicyError(await call(`/v1/policies/${theirs.id}`), 404, 'policy_not_found');
+      await expectPolicyError(await call(`/v1/policies/${theirs.id}`, { method: 'DELETE' }), 404, 'policy_not_found');
+      await expectPolicyError(await call(`/v1/policies/${theirs.id}`, { method: 'PUT', body: writerOnNs1(serviceIamId), headers: { 'if-match': '*' } }), 404, 'policy_not_found');
+      const list = await call(`/v1/policies?account_id=${other.accountId}`);
+      expect(list.status).toBe(200);
+      expect(await list.json()).toEqual({ policies: [] });
+      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(theirSid.iam_id) }), 400, 'invalid_body');
+      expect((await server.berth.iam.policies.get(theirs.id))?.version).toBe(1);
+    });
+
+    it('lets a service ID of the account read but not write policies (403)', async () => {
+      const { apiKey } = await server.berth.iam.serviceIds.create({ accountId: owner.accountId, name: 'reader', createdBy: owner.iamId, apiKey: { name: 'k' } });
+      const theirToken = await tokenFor(apiKey!.secret);
+      const mine = (await policies.createPolicy(writerOnNs1(serviceIamId))).result;
+      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(serviceIamId), bearer: theirToken }), 403, 'insufficent_permissions');
+      await expectPolicyError(await call(`/v1/policies/${mine.id}`, { method: 'DELETE', bearer: theirToken }), 403, 'insufficent_permissions');
+      expect((await call(`/v1/policies/${mine.id}`, { bearer: theirToken })).status).toBe(200);
+      const listed = (await (await call(`/v1/policies?account_id=${owner.accountId}`, { bearer: theirToken })).json()) as { policies: { id: string }[] };
+      expect(listed.policies.map((p) => p.id)).toContain(mine.id);
+    });
+
+    it('refuses a user who is not the owner (403), while the policy may name that user', async () => {
+      const userIamId = await server.berth.iam.identities.createUser(owner.accountId, { name: 'dev', email: 'dev@example.com' });
+      const { secret } = await server.berth.iam.apiKeys.create({ accountId: owner.accountId, iamId: userIamId, name: 'dev', createdBy: owner.iamId });
+      const userToken = await tokenFor(secret);
+      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(userIamId), bearer: userToken }), 403, 'insufficent_permissions');
+      expect((await call('/v1/policies', { method: 'POST', body: writerOnNs1(userIamId) })).status).toBe(201);
+    });
+  });
+});
