@@ -9,6 +9,7 @@ import { sendIdentityError, toIdentityError } from './identity-errors.js';
 import { IDENTITY_BODY_LIMIT } from './identity-input.js';
 import type { IdentityRoute } from './identity-route.js';
 import { serviceIdRoutes } from './service-id-routes.js';
+import { acceptJsonOrNothing } from './json-body.js';
 
 /** Every endpoint of the IAM Identity API that Berth serves. */
 export const identityRoutesTable: IdentityRoute[] = [...apiKeyRoutes, ...serviceIdRoutes];
@@ -24,17 +25,7 @@ export async function identityRoutes(app: FastifyInstance, deps: { iam: Iam; db:
     return sendIdentityError(request, reply, identityError, operations.get(request) ?? 'identity');
   });
 
-  // The SDK sends `Content-Type: application/json` with no body on lock and delete calls; that is no body, not bad JSON.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(identityErrors.invalid(`the body is not valid JSON: ${(error as Error).message}`), undefined);
-    }
-  });
+  acceptJsonOrNothing(app, (details) => identityErrors.invalid(details));
 
   for (const route of identityRoutesTable) {
     for (const url of route.urls) {

@@ -6,6 +6,7 @@ import type { PolicyCaller } from '../../iam/policy-admin.js';
 import { policyErrors } from '../../iam/policy-errors.js';
 import { sendPolicyError, toPolicyError } from './policy-errors.js';
 import { policyView } from './policy-views.js';
+import { acceptJsonOrNothing } from './json-body.js';
 
 /** A policy body is a few attribute lists; 64 KiB is far beyond any real one. */
 const POLICY_BODY_LIMIT = 64 * 1024;
@@ -108,17 +109,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { iam: Iam }): Pr
     return sendPolicyError(request, reply, policyError);
   });
 
-  // The SDK sends `Content-Type: application/json` with no body on delete; that is no body, not bad JSON.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = (body as string).trim();
-    if (text === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (error) {
-      done(policyErrors.invalidBody(`the body is not valid JSON: ${(error as Error).message}`), undefined);
-    }
-  });
+  acceptJsonOrNothing(app, (details) => policyErrors.invalidBody(details));
 
   for (const route of policyRoutesTable) {
     app.route({
