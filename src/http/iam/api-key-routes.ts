@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ListSort } from '../../iam/api-keys.js';
 import { identityErrors } from '../../iam/identity-errors.js';
 import { flagHeader, listEnvelope, parseExpiresAt, readPage, requireIfMatch, schemas, type ListParams } from './identity-input.js';
-import type { IdentityRoute } from './identity-route.js';
+import { removeAndLockRoutes, type IdentityRoute } from './identity-route.js';
 import { apiKeyView } from './identity-views.js';
 
 interface ApiKeyBody {
@@ -103,34 +103,5 @@ export const apiKeyRoutes: IdentityRoute[] = [
       return { body: view, etag: view.entity_tag };
     },
   },
-  {
-    method: 'DELETE',
-    urls: ['/v1/apikeys/:id'],
-    operation: 'delete_api_key',
-    status: 204,
-    async handle(request, caller, iam) {
-      await iam.apiKeyAdmin.remove(caller, idOf(request));
-      return {};
-    },
-  },
-  {
-    method: 'POST',
-    urls: ['/v1/apikeys/:id/lock'],
-    operation: 'lock_api_key',
-    status: 204,
-    async handle(request, caller, iam) {
-      await iam.apiKeyAdmin.setLocked(caller, idOf(request), true);
-      return {};
-    },
-  },
-  {
-    method: 'DELETE',
-    urls: ['/v1/apikeys/:id/lock'],
-    operation: 'unlock_api_key',
-    status: 204,
-    async handle(request, caller, iam) {
-      await iam.apiKeyAdmin.setLocked(caller, idOf(request), false);
-      return {};
-    },
-  },
+  ...removeAndLockRoutes('/v1/apikeys/:id', 'api_key', (iam) => iam.apiKeyAdmin),
 ];

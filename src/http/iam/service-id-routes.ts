@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ListSort } from '../../iam/api-keys.js';
 import { identityErrors } from '../../iam/identity-errors.js';
 import { flagHeader, listEnvelope, readPage, requireIfMatch, schemas, type ListParams } from './identity-input.js';
-import type { IdentityRoute } from './identity-route.js';
+import { removeAndLockRoutes, type IdentityRoute } from './identity-route.js';
 import { serviceIdView } from './identity-views.js';
 
 interface ServiceIdBody {
@@ -84,34 +84,5 @@ export const serviceIdRoutes: IdentityRoute[] = [
       return { body: view, etag: view.entity_tag };
     },
   },
-  {
-    method: 'DELETE',
-    urls: ['/v1/serviceids/:id'],
-    operation: 'delete_service_id',
-    status: 204,
-    async handle(request, caller, iam) {
-      await iam.serviceIdAdmin.remove(caller, idOf(request));
-      return {};
-    },
-  },
-  {
-    method: 'POST',
-    urls: ['/v1/serviceids/:id/lock'],
-    operation: 'lock_service_id',
-    status: 204,
-    async handle(request, caller, iam) {
-      await iam.serviceIdAdmin.setLocked(caller, idOf(request), true);
-      return {};
-    },
-  },
-  {
-    method: 'DELETE',
-    urls: ['/v1/serviceids/:id/lock'],
-    operation: 'unlock_service_id',
-    status: 204,
-    async handle(request, caller, iam) {
-      await iam.serviceIdAdmin.setLocked(caller, idOf(request), false);
-      return {};
-    },
-  },
+  ...removeAndLockRoutes('/v1/serviceids/:id', 'service_id', (iam) => iam.serviceIdAdmin),
 ];
