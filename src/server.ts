@@ -80,7 +80,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   const store = new FsBlobStore(config.dataDir);
   const registry = createRegistry({ db: database.db, dialect: database.dialect, store, clock: systemClock });
   const iam = iamOver(config, database);
-  const ownerApiKey = await bootstrapOwner(iam.identities, iam.apiKeys, config.dataDir);
+  const ownerApiKey = await bootstrapOwner(database.db, iam.identities, iam.apiKeys, config.dataDir);
   const app = await buildApp({
     config,
     db: database.db,

@@ -8,6 +8,7 @@ import { registryMigration } from './migrations/0001-registry.js';
 import { iamMigration } from './migrations/0002-iam.js';
 import { refreshTokensMigration } from './migrations/0003-refresh-tokens.js';
 import { policiesMigration } from './migrations/0004-policies.js';
+import { iamAdministrationMigration } from './migrations/0005-iam-administration.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -94,6 +95,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0002-iam': iamMigration(),
     '0003-refresh-tokens': refreshTokensMigration(),
     '0004-policies': policiesMigration(),
+    '0005-iam-administration': iamAdministrationMigration(),
   };
 }
 

@@ -60,6 +60,10 @@ export interface AccountsTable {
   name: string;
   owner_iam_id: string;
   created_at: number;
+  /** Bumped with every change to the account's policies: caches of them compare it. */
+  policy_version: number;
+  /** 1 for the operator's account (the first one), whose owner may create further accounts. */
+  operator: number;
 }
 
 export interface UsersTable {
@@ -68,6 +72,8 @@ export interface UsersTable {
   email: string;
   name: string;
   created_at: number;
+  /** IBM's user states; Berth's users are ACTIVE from the start. */
+  state: string;
 }
 
 export interface ServiceIdsTable {
@@ -83,6 +89,8 @@ export interface ServiceIdsTable {
   created_by: string;
   created_at: number;
   modified_at: number;
+  /** JSON array of CRNs, echoed as sent. */
+  unique_instance_crns: string;
 }
 
 export interface ApiKeysTable {
@@ -102,6 +110,9 @@ export interface ApiKeysTable {
   modified_at: number;
   last_authn_at: number | null;
   authn_count: number;
+  /** Recorded and echoed: Berth never looks for leaked keys itself. */
+  support_sessions: number;
+  action_when_leaked: string;
 }
 
 export interface SigningKeysTable {
@@ -133,12 +144,35 @@ export interface PoliciesTable {
   /** JSON text, exactly as the client sent it. */
   resources: string;
   description: string | null;
+  /** The iam_id of the one subject, for looking up a subject's policies. */
+  subject_iam_id: string | null;
+  /** `active`, or `deleted` (a deleted policy grants nothing but stays readable). */
+  state: string;
   /** Bumped on every replace; the ETag is derived from it. */
   version: number;
   created_by_id: string;
   created_at: number;
   last_modified_by_id: string;
   last_modified_at: number;
+}
+
+/** Who did what to an API key or service ID, for `include_history`. */
+export interface IdentityHistoryTable {
+  id: string;
+  entity_id: string;
+  at: number;
+  iam_id: string;
+  iam_id_account: string;
+  action: string;
+  /** JSON array of strings. */
+  params: string;
+  message: string;
+}
+
+/** One row per one-time setup step done; the primary key lets only one node do it. */
+export interface BootstrapTable {
+  name: string;
+  created_at: number;
 }
 
 export interface Database {
@@ -156,4 +190,6 @@ export interface Database {
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
   policies: PoliciesTable;
+  identity_history: IdentityHistoryTable;
+  bootstrap: BootstrapTable;
 }

@@ -48,7 +48,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   registerMetrics(app);
   registerHealth(app, deps.db);
   await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute });
-  await app.register(identityRoutes, { iam: deps.iam, db: deps.db });
+  await app.register(identityRoutes, { iam: deps.iam });
   await app.register(policyRoutes, { iam: deps.iam });
   await app.register(v2Plugin, {
     registry: deps.registry,

@@ -7,8 +7,12 @@ import { iamErrors } from './errors.js';
 import { identityErrors } from './identity-errors.js';
 import { ids } from './ids.js';
 import { sameDigest } from './server-secret.js';
+import { assertWritable, writeVersion } from './versioned.js';
 
 export type ApiKeyRecord = Selectable<ApiKeysTable>;
+
+export const LEAK_ACTIONS = ['none', 'disable', 'delete'] as const;
+export type LeakAction = (typeof LEAK_ACTIONS)[number];
 
 export interface NewApiKey {
   accountId: string;
@@ -19,6 +23,10 @@ export interface NewApiKey {
   expiresAt?: number;
   locked?: boolean;
   disabled?: boolean;
+  /** A value the client chose (IBM's passthrough keys); a random one when absent. */
+  secret?: string;
+  supportSessions?: boolean;
+  actionWhenLeaked?: LeakAction;
 }
 
 export type ListSort = 'name' | 'description' | 'created_at' | 'created_by';
@@ -29,20 +37,24 @@ export interface ApiKeyQuery {
   iamId?: string;
   sort: ListSort;
   order: 'asc' | 'desc';
-  offset: number;
-  limit: number;
 }
 
 export interface ApiKeyChanges {
   name?: string;
   description?: string;
   expiresAt?: number;
+  supportSessions?: boolean;
+  actionWhenLeaked?: LeakAction;
 }
 
 /** 32 random bytes, URL-safe: 43 characters. */
 function newSecret(): string {
   return randomBytes(32).toString('base64url');
 }
+
+const notFound = (id: string) => () => identityErrors.notFound('API key', id);
+const locked = (id: string) => () => identityErrors.locked('API key', id);
+const stale = (id: string) => () => identityErrors.staleVersion('API key', id);
 
 /**
  * API keys: the secret is returned once, at creation, and kept only as an HMAC under the server
@@ -53,7 +65,7 @@ export class ApiKeys {
 
   /** `db` lets a caller create the key inside its own transaction (a service ID with its key). */
   async create(key: NewApiKey, db: Kysely<Database> = this.ctx.db): Promise<{ record: ApiKeyRecord; secret: string }> {
-    const secret = newSecret();
+    const secret = key.secret ?? newSecret();
     const now = this.ctx.clock();
     const record: ApiKeyRecord = {
       id: ids.apiKey(),
@@ -71,8 +83,17 @@ export class ApiKeys {
       modified_at: now,
       last_authn_at: null,
       authn_count: 0,
+      support_sessions: key.supportSessions ? 1 : 0,
+      action_when_leaked: key.actionWhenLeaked ?? 'none',
     };
-    await db.insertInto('api_keys').values(record).execute();
+    if (key.secret !== undefined && (await this.findBySecret(secret))) throw identityErrors.valueTaken();
+    try {
+      await db.insertInto('api_keys').values(record).execute();
+    } catch (error) {
+      // Two passthrough creations of one value racing: the unique hash lets only one in.
+      if (key.secret !== undefined && (await this.findBySecret(secret))) throw identityErrors.valueTaken();
+      throw error;
+    }
     return { record, secret };
   }
 
@@ -87,62 +108,51 @@ export class ApiKeys {
     return record && sameDigest(record.secret_hash, hash) ? record : undefined;
   }
 
-  /** One page, plus whether more follow (one extra row is read to know). */
-  async list(query: ApiKeyQuery): Promise<{ records: ApiKeyRecord[]; more: boolean }> {
+  /** Every matching key in list order; callers filter by what the caller may see, then page. */
+  async list(query: ApiKeyQuery): Promise<ApiKeyRecord[]> {
     let select = this.ctx.db.selectFrom('api_keys').selectAll().where('account_id', '=', query.accountId);
     if (query.iamId !== undefined) select = select.where('iam_id', '=', query.iamId);
     // id breaks ties so pages neither repeat nor skip rows with equal sort values.
-    const rows = await select
-      .orderBy(query.sort, query.order)
-      .orderBy('id', query.order)
-      .offset(query.offset)
-      .limit(query.limit + 1)
-      .execute();
-    return { records: rows.slice(0, query.limit), more: rows.length > query.limit };
+    return select.orderBy(query.sort, query.order).orderBy('id', query.order).execute();
   }
 
   /** Applies changes if the key is unlocked and If-Match names its version; bumps the version. */
   async update(id: string, ifMatch: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
-    const record = await this.writable(id);
-    if (!ifMatchAccepts(ifMatch, id, record.version)) throw identityErrors.staleVersion('API key', id);
+    const record = assertWritable(await this.get(id), notFound(id), locked(id));
+    if (!ifMatchAccepts(ifMatch, id, record.version)) throw stale(id)();
     const set = {
       ...(changes.name !== undefined ? { name: changes.name } : {}),
       ...(changes.description !== undefined ? { description: changes.description } : {}),
       ...(changes.expiresAt !== undefined ? { expires_at: changes.expiresAt } : {}),
+      ...(changes.supportSessions !== undefined ? { support_sessions: changes.supportSessions ? 1 : 0 } : {}),
+      ...(changes.actionWhenLeaked !== undefined ? { action_when_leaked: changes.actionWhenLeaked } : {}),
     };
-    await this.bump(record, set);
+    await writeVersion(this.ctx.db, 'api_keys', record, set, this.ctx.clock(), stale(id));
     return (await this.get(id))!;
   }
 
-  async remove(id: string): Promise<void> {
-    const record = await this.writable(id);
+  /** Deletes an unlocked key; `db` lets the caller delete it with other rows in one transaction. */
+  async remove(id: string, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    const record = assertWritable(await this.get(id), notFound(id), locked(id));
     // Conditional on the version read: a concurrent lock wins over this delete.
-    const result = await this.ctx.db.deleteFrom('api_keys').where('id', '=', id).where('version', '=', record.version).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw identityErrors.locked('API key', id);
+    const result = await db.deleteFrom('api_keys').where('id', '=', id).where('version', '=', record.version).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw locked(id)();
   }
 
-  async setLocked(id: string, locked: boolean): Promise<void> {
+  async setLocked(id: string, value: boolean): Promise<void> {
     const record = await this.get(id);
-    if (!record) throw identityErrors.notFound('API key', id);
-    await this.bump(record, { locked: locked ? 1 : 0 });
+    if (!record) throw notFound(id)();
+    await writeVersion(this.ctx.db, 'api_keys', record, { locked: value ? 1 : 0 }, this.ctx.clock(), stale(id));
   }
 
-  private async writable(id: string): Promise<ApiKeyRecord> {
+  /**
+   * A disabled key cannot authenticate, and neither can the refresh tokens of its sessions, until
+   * enabled again. A lock does not prevent it: disabling is what one does to a key that leaked.
+   */
+  async setDisabled(id: string, value: boolean): Promise<void> {
     const record = await this.get(id);
-    if (!record) throw identityErrors.notFound('API key', id);
-    if (record.locked) throw identityErrors.locked('API key', id);
-    return record;
-  }
-
-  /** Writes the change only over the version read, so two concurrent writers cannot both win. */
-  private async bump(record: ApiKeyRecord, set: Partial<ApiKeyRecord>): Promise<void> {
-    const result = await this.ctx.db
-      .updateTable('api_keys')
-      .set({ ...set, version: record.version + 1, modified_at: this.ctx.clock() })
-      .where('id', '=', record.id)
-      .where('version', '=', record.version)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw identityErrors.staleVersion('API key', record.id);
+    if (!record) throw notFound(id)();
+    await writeVersion(this.ctx.db, 'api_keys', record, { disabled: value ? 1 : 0 }, this.ctx.clock(), stale(id));
   }
 
   /**

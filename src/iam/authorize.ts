@@ -1,9 +1,10 @@
-import { ROLE_ACTIONS, roleOf, type RoleActionTable } from './roles.js';
+import { actionsOf, ROLE_ACTIONS, roleOf, SERVICE_TYPES, type RoleActionTable } from './roles.js';
 
 /**
  * The one decision "may subject S do action A on resource R", as IBM IAM makes it (reference
- * §3.2, §3.7, §3.8). Pure: callers load the subject's policies and pass them in, so the rules can
- * be tested as a table and every route asks the same question the same way.
+ * §3.2, §3.7, §3.8). Pure: callers load the subject's policies and pass them in (authorization.ts
+ * is the one loader), so the rules can be tested as a table and every route asks the same
+ * question the same way.
  */
 
 export interface Subject {
@@ -12,19 +13,17 @@ export interface Subject {
   isAccountOwner: boolean;
 }
 
-/** The resource a request touches, in policy attribute names. Absent attributes are "not scoped". */
+/**
+ * The resource a request touches, in policy attribute names. Absent attributes are "not scoped".
+ * `serviceType` need not be given: it follows from a known `serviceName`.
+ */
 export interface Resource {
   accountId: string;
-  serviceName: string;
+  serviceName?: string;
+  serviceType?: string;
   region?: string;
   resourceType?: string;
   resource?: string;
-}
-
-export interface AccessRequest {
-  subject: Subject;
-  action: string;
-  resource: Resource;
 }
 
 export interface PolicyAttribute {
@@ -34,11 +33,25 @@ export interface PolicyAttribute {
   operator?: string;
 }
 
+/**
+ * What a policy write asks about: the resource attributes of the policy being written, wildcards
+ * and all. The writer must hold the action on everything such a scope can cover.
+ */
+export interface ResourceScope {
+  attributes: readonly PolicyAttribute[];
+}
+
+export interface AccessRequest {
+  subject: Subject;
+  action: string;
+  resource: Resource | ResourceScope;
+}
+
 export interface Policy {
   id: string;
   subjectIamIds: string[];
   roleCrns: string[];
-  resources: Array<{ attributes: PolicyAttribute[] }>;
+  resources: Array<{ attributes: PolicyAttribute[]; tags?: unknown[] }>;
 }
 
 export interface Decision {
@@ -57,26 +70,28 @@ export function decide(
   policies: readonly Policy[],
   context: AuthorizationContext = DEFAULT_AUTHORIZATION_CONTEXT,
 ): Decision {
-  const { subject, action, resource } = request;
+  const { subject, action } = request;
+  const target = targetAttributes(request.resource);
+  const accountId = literal(target, 'accountId');
   // Checked before the owner rule and before policies: no role, however broad, crosses accounts.
-  if (subject.accountId !== resource.accountId) {
-    return deny(`${subject.iamId} belongs to account ${subject.accountId}, not ${resource.accountId}`);
+  if (accountId !== subject.accountId) {
+    return deny(`${subject.iamId} belongs to account ${subject.accountId}, not ${accountId ?? '(none)'}`);
   }
-  if (subject.isAccountOwner) return { allowed: true, reason: `${subject.iamId} owns account ${resource.accountId}` };
+  if (subject.isAccountOwner) return { allowed: true, reason: `${subject.iamId} owns account ${accountId}` };
 
-  const grantsOnService = context.roleActions[resource.serviceName] ?? {};
+  const serviceName = literal(target, 'serviceName');
   for (const policy of policies) {
     // Callers should pass only the subject's policies; re-checking keeps a loading bug from granting.
     if (!policy.subjectIamIds.includes(subject.iamId)) continue;
-    if (!policy.resources.some((scope) => scopeCovers(scope.attributes, resource))) continue;
+    if (!policy.resources.some((scope) => scopeCovers(scope, target))) continue;
     for (const crn of policy.roleCrns) {
-      const role = roleOf(crn, resource.serviceName);
-      if (role && grantsOnService[role]?.includes(action)) {
+      const role = roleOf(crn, serviceName);
+      if (role && actionsOf(context.roleActions, serviceName, role).includes(action)) {
         return { allowed: true, reason: `policy ${policy.id} grants ${action} through ${role}` };
       }
     }
   }
-  return deny(`no policy grants ${action} on ${describe(resource)} to ${subject.iamId}`);
+  return deny(`no policy grants ${action} on ${describe(target)} to ${subject.iamId}`);
 }
 
 /** The registry token's actions, as the data plane names them (§3.9: data plane pull/push → image.pull/push). */
@@ -113,21 +128,52 @@ export function grantedActions(
   );
 }
 
+/** A target attribute: a literal value, or a wildcard pattern when the target is a policy scope. */
+interface TargetAttribute {
+  value: string;
+  pattern: boolean;
+}
+
+/** The request's resource as attributes; a known serviceName brings its serviceType with it. */
+function targetAttributes(resource: Resource | ResourceScope): Map<string, TargetAttribute> {
+  const target = new Map<string, TargetAttribute>();
+  if ('attributes' in resource) {
+    for (const attribute of resource.attributes) {
+      target.set(attribute.name, { value: attribute.value, pattern: (attribute.operator ?? 'stringEquals') !== 'stringEquals' });
+    }
+  } else {
+    for (const [name, value] of Object.entries(resource)) if (typeof value === 'string') target.set(name, { value, pattern: false });
+  }
+  const serviceName = literal(target, 'serviceName');
+  const serviceType = serviceName !== undefined ? SERVICE_TYPES[serviceName] : undefined;
+  if (serviceType !== undefined && !target.has('serviceType')) target.set('serviceType', { value: serviceType, pattern: false });
+  return target;
+}
+
+function literal(target: Map<string, TargetAttribute>, name: string): string | undefined {
+  const attribute = target.get(name);
+  return attribute && !attribute.pattern ? attribute.value : undefined;
+}
+
 /**
- * A policy scope covers a resource when every attribute it names matches; an attribute it leaves
+ * A policy scope covers a target when every attribute it names matches; an attribute it leaves
  * out matches anything (no region = every region, no resourceType/resource = service-wide).
- * An attribute the resource does not carry (serviceInstance, resourceGroupId, geography, a typo
- * like `accountid`) never matches, so a policy we do not understand grants nothing.
- * accountId and serviceName are required: without them "matches anything" would mean every
- * account or every service.
+ * An attribute the target does not carry (serviceInstance, resourceGroupId, geography, a typo
+ * like `accountid`) never matches, so a policy we do not understand grants nothing; so does a
+ * scope with access tags, which Berth does not evaluate. accountId and a service (serviceName or
+ * serviceType) are required: without them "matches anything" would mean every account or every
+ * service.
  */
-function scopeCovers(attributes: readonly PolicyAttribute[], resource: Resource): boolean {
-  const names = new Set(attributes.map((attribute) => attribute.name));
-  if (!names.has('accountId') || !names.has('serviceName')) return false;
-  const values: Record<string, string | undefined> = { ...resource };
-  return attributes.every((attribute) => {
-    const actual = Object.hasOwn(values, attribute.name) ? values[attribute.name] : undefined;
-    return actual !== undefined && valueMatches(attribute, actual);
+function scopeCovers(scope: { attributes: readonly PolicyAttribute[]; tags?: unknown[] }, target: Map<string, TargetAttribute>): boolean {
+  if (scope.tags !== undefined && scope.tags.length > 0) return false;
+  const names = new Set(scope.attributes.map((attribute) => attribute.name));
+  if (!names.has('accountId') || (!names.has('serviceName') && !names.has('serviceType'))) return false;
+  return scope.attributes.every((attribute) => {
+    const wanted = target.get(attribute.name);
+    if (wanted === undefined) return false;
+    // A wildcard in the target is covered only by the same pattern or by "anything".
+    if (wanted.pattern) return attribute.operator === 'stringMatch' && (attribute.value === wanted.value || attribute.value === '*');
+    return valueMatches(attribute, wanted.value);
   });
 }
 
@@ -148,10 +194,9 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`, 's');
 }
 
-function describe(resource: Resource): string {
-  const parts = [resource.serviceName, resource.region ?? '(no region)'];
-  if (resource.resourceType) parts.push(`${resource.resourceType}=${resource.resource ?? ''}`);
-  return `${parts.join(' ')} in account ${resource.accountId}`;
+function describe(target: Map<string, TargetAttribute>): string {
+  const parts = [...target.entries()].filter(([name]) => name !== 'accountId').map(([name, { value }]) => `${name}=${value}`);
+  return `${parts.join(' ')} in account ${literal(target, 'accountId') ?? '(none)'}`;
 }
 
 function deny(reason: string): Decision {

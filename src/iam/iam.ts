@@ -2,11 +2,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../registry/clock.js';
 import { AccessTokens } from './access-tokens.js';
+import { AccountAdmin } from './account-admin.js';
 import { ApiKeys } from './api-keys.js';
 import { ApiKeyAdmin } from './api-key-admin.js';
+import { Authorization } from './authorization.js';
+import { IdentityHistory } from './history.js';
 import { Identities } from './identities.js';
 import { Policies } from './policies.js';
 import { PolicyAdmin } from './policy-admin.js';
+import { resolvePrincipal, type Principal } from './principal.js';
 import type { ServerSecret } from './server-secret.js';
 import { ServiceIdAdmin } from './service-id-admin.js';
 import { ServiceIds } from './service-ids.js';
@@ -14,7 +18,8 @@ import { SigningKeys } from './signing-keys.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { TokenService } from './token-service.js';
 import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
-import { TokenVerifier } from './verify-token.js';
+import { UserAdmin } from './user-admin.js';
+import { TokenVerifier, type TokenSubject } from './verify-token.js';
 
 /** The IAM services over one database. No HTTP here. */
 export interface Iam {
@@ -24,12 +29,18 @@ export interface Iam {
   tokens: TokenService;
   verifier: TokenVerifier;
   serviceIds: ServiceIds;
-  /** The Identity API's operations, with who may do what. */
+  policies: Policies;
+  /** The only reader of policies for decisions, with its per-subject cache. */
+  authorization: Authorization;
+  /** The principal a verified token stands for, if it still exists. */
+  principalOf(token: TokenSubject): Promise<Principal | undefined>;
+  /** The APIs' operations, each with who may do what. */
   apiKeyAdmin: ApiKeyAdmin;
   serviceIdAdmin: ServiceIdAdmin;
-  policies: Policies;
-  /** The Policy Management API's operations, with who may do what. */
   policyAdmin: PolicyAdmin;
+  userAdmin: UserAdmin;
+  accountAdmin: AccountAdmin;
+  history: IdentityHistory;
 }
 
 export function createIam(deps: {
@@ -48,9 +59,25 @@ export function createIam(deps: {
   const tokens = new TokenService(apiKeys, identities, new AccessTokens(ctx, signingKeys), refreshTokens);
   const verifier = new TokenVerifier(signingKeys, deps.issuer, deps.clock);
   const serviceIds = new ServiceIds(ctx, apiKeys);
-  const apiKeyAdmin = new ApiKeyAdmin(apiKeys, identities, deps.clock);
-  const serviceIdAdmin = new ServiceIdAdmin(serviceIds);
   const policies = new Policies(ctx);
-  const policyAdmin = new PolicyAdmin(deps.db, identities, policies);
-  return { identities, apiKeys, signingKeys, tokens, verifier, serviceIds, apiKeyAdmin, serviceIdAdmin, policies, policyAdmin };
+  const authorization = new Authorization(deps.db);
+  const history = new IdentityHistory(deps.db, deps.clock);
+  const policyAdmin = new PolicyAdmin(policies, authorization);
+  return {
+    identities,
+    apiKeys,
+    signingKeys,
+    tokens,
+    verifier,
+    serviceIds,
+    policies,
+    authorization,
+    principalOf: (token) => resolvePrincipal(deps.db, token),
+    apiKeyAdmin: new ApiKeyAdmin(apiKeys, identities, authorization, history, deps.clock),
+    serviceIdAdmin: new ServiceIdAdmin(serviceIds, policies, authorization, history, deps.clock),
+    policyAdmin,
+    userAdmin: new UserAdmin(deps.db, identities, policies, policyAdmin, authorization, history),
+    accountAdmin: new AccountAdmin(identities, apiKeys),
+    history,
+  };
 }

@@ -30,6 +30,8 @@ export const identityErrors = {
     new IdentityError(409, 'conflict', 'BXNIM0509E', 'The entity is locked.', `The ${type} ${id} is locked; unlock it before changing or deleting it.`),
   staleVersion: (type: string, id: string) =>
     new IdentityError(409, 'conflict', 'BXNIM0508E', 'The entity was changed in the meantime.', `If-Match does not match the current entity_tag of ${type} ${id}.`),
+  conflict: (details: string) => new IdentityError(409, 'conflict', 'BXNIM0511E', 'The request conflicts with what exists.', details),
+  valueTaken: () => new IdentityError(409, 'conflict', 'BXNIM0510E', 'The API key value is already in use.', 'Choose another value for apikey, or let Berth generate one.'),
   ifMatchRequired: () =>
     new IdentityError(428, 'precondition_required', 'BXNIM0507E', 'If-Match header is required.', 'Send the entity_tag (ETag) you read, or * to update any version.'),
 };

@@ -1,71 +1,110 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
-import type { Identities } from './identities.js';
-import type { Policies, PolicyQuery, PolicyRecord } from './policies.js';
+import type { Authorization, SubjectAccess } from './authorization.js';
+import type { PolicyAttribute } from './authorize.js';
+import type { Policies, PolicyContent, PolicyQuery, PolicyRecord, PolicyState } from './policies.js';
 import { policyErrors } from './policy-errors.js';
 import { validatePolicy } from './policy-validation.js';
-import type { TokenSubject } from './verify-token.js';
+import type { Principal } from './principal.js';
+import { ASSIGN_ACCESS } from './roles.js';
 
-/** Who calls the Policy API: any user or service ID of an account; the owner alone may write. */
-export interface PolicyCaller {
-  iamId: string;
-  accountId: string;
-  isOwner: boolean;
-}
+const READ_ALL = 'iam-access-management.policy.read';
 
-/** The Policy Management operations, with who may do what until policies themselves decide it. */
+/**
+ * The Policy Management operations with who may do them (roles.ts): writing a policy needs
+ * `iam.policy.assign` (the Administrator role) on every resource the policy names, before and
+ * after the change; reading one needs being its subject, being able to write it, or a role on
+ * `iam-access-management`. Lists leave out what the caller may not read, as IBM's do.
+ */
 export class PolicyAdmin {
   constructor(
-    private readonly db: Kysely<Database>,
-    private readonly identities: Identities,
     private readonly policies: Policies,
+    private readonly authorization: Authorization,
   ) {}
 
-  /** The principal behind a verified token; one deleted since the token was issued is no longer anyone (401). */
-  async resolveCaller(subject: TokenSubject): Promise<PolicyCaller> {
-    const identity = await this.identities.find(subject.iamId);
-    if (!identity || identity.accountId !== subject.accountId) throw policyErrors.invalidToken();
-    const account = await this.db.selectFrom('accounts').select('owner_iam_id').where('id', '=', identity.accountId).executeTakeFirst();
-    return { iamId: identity.iamId, accountId: identity.accountId, isOwner: account?.owner_iam_id === identity.iamId };
-  }
-
-  async create(caller: PolicyCaller, body: unknown): Promise<PolicyRecord> {
-    assertOwner(caller);
-    const content = await validatePolicy(body, caller.accountId, this.identities);
-    const existing = await this.policies.findConflict(caller.accountId, content);
+  async create(principal: Principal, body: unknown): Promise<PolicyRecord> {
+    const content = await this.check(principal, body);
+    const existing = await this.policies.findConflict(principal.accountId, content);
     if (existing) throw policyErrors.duplicate(existing);
-    return this.policies.create(caller.accountId, content, caller.iamId);
+    return this.policies.create(principal.accountId, content, principal.iamId);
   }
 
-  /** Another account's policies are not readable, so asking for them lists nothing (§3.1). */
-  async list(caller: PolicyCaller, query: PolicyQuery): Promise<PolicyRecord[]> {
-    if (query.accountId !== caller.accountId) return [];
-    return this.policies.list(query);
+  /** What create() checks before it writes: a valid body the caller may grant. */
+  async check(principal: Principal, body: unknown): Promise<PolicyContent> {
+    const content = validatePolicy(body, principal.accountId);
+    this.assertMayAssign(await this.authorization.for(principal), content.resources);
+    return content;
   }
 
-  async get(caller: PolicyCaller, id: string): Promise<PolicyRecord> {
-    const record = await this.policies.get(id);
-    if (!record || record.account_id !== caller.accountId) throw policyErrors.notFound(id);
+  async list(principal: Principal, query: PolicyQuery): Promise<PolicyRecord[]> {
+    // Another account's policies are not readable, so asking for them lists nothing (§3.1).
+    if (query.accountId !== principal.accountId) return [];
+    const access = await this.authorization.for(principal);
+    return (await this.policies.list(query)).filter((record) => this.mayRead(principal, access, record));
+  }
+
+  async get(principal: Principal, id: string): Promise<PolicyRecord> {
+    const record = await this.inAccount(principal, id);
+    if (!this.mayRead(principal, await this.authorization.for(principal), record)) {
+      throw policyErrors.forbidden('Reading this policy needs being its subject, the Administrator role on its resources, or a role on iam-access-management.');
+    }
     return record;
   }
 
-  async replace(caller: PolicyCaller, id: string, ifMatch: string | undefined, body: unknown): Promise<PolicyRecord> {
-    await this.get(caller, id);
-    assertOwner(caller);
+  async replace(principal: Principal, id: string, ifMatch: string | undefined, body: unknown): Promise<PolicyRecord> {
+    const record = await this.inAccount(principal, id);
     if (ifMatch === undefined) throw policyErrors.ifMatchRequired();
-    const content = await validatePolicy(body, caller.accountId, this.identities);
-    const existing = await this.policies.findConflict(caller.accountId, content, id);
+    const content = validatePolicy(body, principal.accountId);
+    const access = await this.authorization.for(principal);
+    this.assertMayAssign(access, storedResources(record));
+    this.assertMayAssign(access, content.resources);
+    const existing = await this.policies.findConflict(principal.accountId, content, id);
     if (existing) throw policyErrors.duplicate(existing);
-    return this.policies.replace(id, ifMatch, content, caller.iamId);
+    return this.policies.replace(id, ifMatch, content, principal.iamId);
   }
 
-  async remove(caller: PolicyCaller, id: string): Promise<void> {
-    await this.get(caller, id);
-    assertOwner(caller);
-    await this.policies.remove(id);
+  /** PATCH state: restoring a deleted policy is refused while an active one grants the same. */
+  async setState(principal: Principal, id: string, ifMatch: string | undefined, state: unknown): Promise<PolicyRecord> {
+    const record = await this.inAccount(principal, id);
+    if (ifMatch === undefined) throw policyErrors.ifMatchRequired();
+    if (state !== 'active' && state !== 'deleted') throw policyErrors.invalidBody('state must be "active" or "deleted"');
+    this.assertMayAssign(await this.authorization.for(principal), storedResources(record));
+    if (state === 'active' && record.state !== 'active') {
+      const target = { subjects: JSON.parse(record.subjects) as unknown[], subjectIamId: record.subject_iam_id ?? '', resources: storedResources(record) };
+      const existing = await this.policies.findConflict(principal.accountId, target, id);
+      if (existing) throw policyErrors.duplicate(existing);
+    }
+    return this.policies.setState(id, ifMatch, state as PolicyState, principal.iamId);
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    const record = await this.inAccount(principal, id);
+    this.assertMayAssign(await this.authorization.for(principal), storedResources(record));
+    await this.policies.remove(id, principal.iamId);
+  }
+
+  /** The policy, if it is in the caller's account: another account's is a 404, exactly as a missing one. */
+  private async inAccount(principal: Principal, id: string): Promise<PolicyRecord> {
+    const record = await this.policies.get(id);
+    if (!record || record.account_id !== principal.accountId) throw policyErrors.notFound(id);
+    return record;
+  }
+
+  private mayRead(principal: Principal, access: SubjectAccess, record: PolicyRecord): boolean {
+    if (record.subject_iam_id === principal.iamId) return true;
+    if (access.can(READ_ALL, { accountId: principal.accountId, serviceName: 'iam-access-management' })) return true;
+    return this.mayAssign(access, storedResources(record));
+  }
+
+  private mayAssign(access: SubjectAccess, resources: unknown[]): boolean {
+    return resources.length > 0 && resources.every((resource) => access.can(ASSIGN_ACCESS, { attributes: (resource as { attributes: PolicyAttribute[] }).attributes }));
+  }
+
+  private assertMayAssign(access: SubjectAccess, resources: unknown[]): void {
+    if (!this.mayAssign(access, resources)) {
+      throw policyErrors.forbidden('Granting access needs the Administrator role on every resource the policy names.');
+    }
   }
 }
 
-function assertOwner(caller: PolicyCaller): void {
-  if (!caller.isOwner) throw policyErrors.forbidden('Only the account owner may manage policies.');
+function storedResources(record: PolicyRecord): unknown[] {
+  return JSON.parse(record.resources) as unknown[];
 }

@@ -1,12 +1,21 @@
-import type { Selectable } from 'kysely';
-import type { ServiceIdsTable } from '../db/schema.js';
-import type { ApiKeyRecord, ApiKeys, ListSort } from './api-keys.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, ServiceIdsTable } from '../db/schema.js';
+import type { ApiKeyRecord, ApiKeys, LeakAction, ListSort } from './api-keys.js';
 import type { IamContext } from './context.js';
 import { ifMatchAccepts } from './entity-tag.js';
 import { identityErrors } from './identity-errors.js';
 import { ids } from './ids.js';
+import { assertWritable, writeVersion } from './versioned.js';
 
 export type ServiceIdRecord = Selectable<ServiceIdsTable>;
+
+export interface NewServiceIdKey {
+  name: string;
+  description?: string;
+  secret?: string;
+  expiresAt?: number;
+  actionWhenLeaked?: LeakAction;
+}
 
 export interface NewServiceId {
   accountId: string;
@@ -14,8 +23,9 @@ export interface NewServiceId {
   description?: string;
   createdBy: string;
   locked?: boolean;
+  uniqueInstanceCrns?: string[];
   /** A key created in the same transaction, authenticating as the new service ID. */
-  apiKey?: { name: string; description?: string };
+  apiKey?: NewServiceIdKey;
 }
 
 export interface ServiceIdQuery {
@@ -23,9 +33,17 @@ export interface ServiceIdQuery {
   name?: string;
   sort: ListSort;
   order: 'asc' | 'desc';
-  offset: number;
-  limit: number;
 }
+
+export interface ServiceIdChanges {
+  name?: string;
+  description?: string;
+  uniqueInstanceCrns?: string[];
+}
+
+const notFound = (id: string) => () => identityErrors.notFound('service ID', id);
+const locked = (id: string) => () => identityErrors.locked('service ID', id);
+const stale = (id: string) => () => identityErrors.staleVersion('service ID', id);
 
 /** Service IDs: identities for programs. Deleting one deletes its API keys with it. */
 export class ServiceIds {
@@ -48,17 +66,22 @@ export class ServiceIds {
       created_by: input.createdBy,
       created_at: now,
       modified_at: now,
+      unique_instance_crns: JSON.stringify(input.uniqueInstanceCrns ?? []),
     };
     return this.ctx.db.transaction().execute(async (trx) => {
       await trx.insertInto('service_ids').values(record).execute();
-      if (!input.apiKey) return { record };
+      const key = input.apiKey;
+      if (!key) return { record };
       const apiKey = await this.apiKeys.create(
         {
           accountId: input.accountId,
           iamId,
-          name: input.apiKey.name,
-          ...(input.apiKey.description !== undefined ? { description: input.apiKey.description } : {}),
+          name: key.name,
           createdBy: input.createdBy,
+          ...(key.description !== undefined ? { description: key.description } : {}),
+          ...(key.secret !== undefined ? { secret: key.secret } : {}),
+          ...(key.expiresAt !== undefined ? { expiresAt: key.expiresAt } : {}),
+          ...(key.actionWhenLeaked !== undefined ? { actionWhenLeaked: key.actionWhenLeaked } : {}),
         },
         trx,
       );
@@ -70,58 +93,44 @@ export class ServiceIds {
     return this.ctx.db.selectFrom('service_ids').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async list(query: ServiceIdQuery): Promise<{ records: ServiceIdRecord[]; more: boolean }> {
+  /** Every matching service ID in list order; callers filter by what the caller may see, then page. */
+  async list(query: ServiceIdQuery): Promise<ServiceIdRecord[]> {
     let select = this.ctx.db.selectFrom('service_ids').selectAll().where('account_id', '=', query.accountId);
     if (query.name !== undefined) select = select.where('name', '=', query.name);
-    const rows = await select
-      .orderBy(query.sort, query.order)
-      .orderBy('id', query.order)
-      .offset(query.offset)
-      .limit(query.limit + 1)
-      .execute();
-    return { records: rows.slice(0, query.limit), more: rows.length > query.limit };
+    return select.orderBy(query.sort, query.order).orderBy('id', query.order).execute();
   }
 
-  async update(id: string, ifMatch: string, changes: { name?: string; description?: string }): Promise<ServiceIdRecord> {
-    const record = await this.writable(id);
-    if (!ifMatchAccepts(ifMatch, id, record.version)) throw identityErrors.staleVersion('service ID', id);
-    await this.bump(record, {
+  async update(id: string, ifMatch: string, changes: ServiceIdChanges): Promise<ServiceIdRecord> {
+    const record = assertWritable(await this.get(id), notFound(id), locked(id));
+    if (!ifMatchAccepts(ifMatch, id, record.version)) throw stale(id)();
+    const set = {
       ...(changes.name !== undefined ? { name: changes.name } : {}),
       ...(changes.description !== undefined ? { description: changes.description } : {}),
-    });
+      ...(changes.uniqueInstanceCrns !== undefined ? { unique_instance_crns: JSON.stringify(changes.uniqueInstanceCrns) } : {}),
+    };
+    await writeVersion(this.ctx.db, 'service_ids', record, set, this.ctx.clock(), stale(id));
     return (await this.get(id))!;
   }
 
-  /** Deletes the service ID and every API key of it at once: none of them may authenticate afterwards. */
-  async remove(id: string): Promise<void> {
-    const record = await this.writable(id);
+  /**
+   * Deletes the service ID and every API key of it at once: none of them may authenticate
+   * afterwards. `alsoDo` runs in the same transaction (the caller retires the service ID's
+   * policies there); it gets the ids of the deleted keys.
+   */
+  async remove(id: string, alsoDo: (trx: Kysely<Database>, record: ServiceIdRecord, keyIds: string[]) => Promise<void>): Promise<void> {
+    const record = assertWritable(await this.get(id), notFound(id), locked(id));
     await this.ctx.db.transaction().execute(async (trx) => {
       const result = await trx.deleteFrom('service_ids').where('id', '=', id).where('version', '=', record.version).executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw identityErrors.locked('service ID', id);
+      if (result.numDeletedRows === 0n) throw locked(id)();
+      const keys = await trx.selectFrom('api_keys').select('id').where('iam_id', '=', record.iam_id).execute();
       await trx.deleteFrom('api_keys').where('iam_id', '=', record.iam_id).execute();
+      await alsoDo(trx, record, keys.map((key) => key.id));
     });
   }
 
-  async setLocked(id: string, locked: boolean): Promise<void> {
+  async setLocked(id: string, value: boolean): Promise<void> {
     const record = await this.get(id);
-    if (!record) throw identityErrors.notFound('service ID', id);
-    await this.bump(record, { locked: locked ? 1 : 0 });
-  }
-
-  private async writable(id: string): Promise<ServiceIdRecord> {
-    const record = await this.get(id);
-    if (!record) throw identityErrors.notFound('service ID', id);
-    if (record.locked) throw identityErrors.locked('service ID', id);
-    return record;
-  }
-
-  private async bump(record: ServiceIdRecord, set: Partial<ServiceIdRecord>): Promise<void> {
-    const result = await this.ctx.db
-      .updateTable('service_ids')
-      .set({ ...set, version: record.version + 1, modified_at: this.ctx.clock() })
-      .where('id', '=', record.id)
-      .where('version', '=', record.version)
-      .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw identityErrors.staleVersion('service ID', record.id);
+    if (!record) throw notFound(id)();
+    await writeVersion(this.ctx.db, 'service_ids', record, { locked: value ? 1 : 0 }, this.ctx.clock(), stale(id));
   }
 }

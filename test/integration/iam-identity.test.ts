@@ -158,8 +158,11 @@ describe('IAM Identity API', () => {
       expect(sid.apikey).toMatchObject({ name: 'builder-key', iam_id: sid.iam_id });
       const sidToken = await tokenFor(keyValue);
 
-      // Service IDs may do nothing in the Identity API yet.
-      await expectIdentityError(await call('/v1/apikeys', { bearer: sidToken }), 403, 'forbidden');
+      // Without a policy a service ID sees none of its keys and may create none (it is not a user).
+      const ownKeys = await call('/v1/apikeys', { bearer: sidToken });
+      expect(ownKeys.status).toBe(200);
+      expect(((await ownKeys.json()) as { apikeys: unknown[] }).apikeys).toEqual([]);
+      await expectIdentityError(await call('/v1/apikeys', { method: 'POST', bearer: sidToken, ...json({ name: 'x', iam_id: sid.iam_id }) }), 403, 'forbidden');
 
       const list = (await identity.listServiceIds({ accountId: owner.accountId })).result;
       expect(list.serviceids.map((s) => s.id)).toContain(sid.id);

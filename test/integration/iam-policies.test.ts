@@ -136,8 +136,57 @@ describe('IAM Policy Management v1', () => {
     await expectPolicyError(await call(`/v1/policies/${policy.id}`, { method: 'PUT', body: request }), 428, 'request_not_processed');
 
     expect((await policies.deletePolicy({ policyId: policy.id! })).status).toBe(204);
-    await expectPolicyError(await call(`/v1/policies/${policy.id}`), 404, 'policy_not_found');
+    // A deleted policy stays readable (state deleted) and listable with state=deleted, but not twice deletable.
+    const gone = await policies.getPolicy({ policyId: policy.id! });
+    expect(gone.result.state).toBe('deleted');
+    await expectPolicyError(await call(`/v1/policies/${policy.id}`, { method: 'DELETE' }), 404, 'policy_not_found');
     expect((await policies.listPolicies({ accountId: owner.accountId })).result.policies).toEqual([]);
+    expect((await policies.listPolicies({ accountId: owner.accountId, state: 'deleted' })).result.policies.map((p) => p.id)).toEqual([policy.id]);
+
+    // PATCH state brings it back, with If-Match like every write.
+    await expectPolicyError(await call(`/v1/policies/${policy.id}`, { method: 'PATCH', body: { state: 'active' } }), 428, 'request_not_processed');
+    await expectPolicyError(await call(`/v1/policies/${policy.id}`, { method: 'PATCH', body: { state: 'gone' }, headers: { 'if-match': '*' } }), 400, 'invalid_body');
+    const restored = await policies.updatePolicyState({ policyId: policy.id!, ifMatch: gone.headers.etag as string, state: 'active' });
+    expect(restored.status).toBe(200);
+    expect(restored.result.state).toBe('active');
+    expect(restored.result.roles.map((r) => r.role_id)).toEqual(['crn:v1:bluemix:public:iam::::serviceRole:Reader']);
+    // Setting active on an active policy is allowed, as IBM's own example does.
+    const again = await policies.updatePolicyState({ policyId: policy.id!, ifMatch: restored.headers.etag as string, state: 'active' });
+    expect(again.result.state).toBe('active');
+    const deleted = await policies.updatePolicyState({ policyId: policy.id!, ifMatch: again.headers.etag as string, state: 'deleted' });
+    expect(deleted.result.state).toBe('deleted');
+    expect((await policies.listPolicies({ accountId: owner.accountId })).result.policies).toEqual([]);
+  });
+
+  it('restoring a deleted policy is refused while an active one grants the same (409)', async () => {
+    const first = (await policies.createPolicy(writerOnNs1(serviceIamId))).result;
+    await policies.deletePolicy({ policyId: first.id! });
+    const second = (await policies.createPolicy(writerOnNs1(serviceIamId))).result;
+    await expectPolicyError(await call(`/v1/policies/${first.id}`, { method: 'PATCH', body: { state: 'active' }, headers: { 'if-match': '*' } }), 409, 'policy_conflict_error');
+    await policies.deletePolicy({ policyId: second.id! });
+  });
+
+  it('pages with limit and next.start when asked, and the SDK pager reads every page', async () => {
+    const created: string[] = [];
+    for (const ns of ['pa', 'pb', 'pc', 'pd', 'pe']) {
+      const body = writerOnNs1(serviceIamId);
+      body.resources[0]!.attributes[4]!.value = ns;
+      created.push((await policies.createPolicy(body)).result.id!);
+    }
+    const page = (await policies.listPolicies({ accountId: owner.accountId, iamId: serviceIamId, limit: 2 })).result;
+    expect(page.limit).toBe(2);
+    expect(page.policies).toHaveLength(2);
+    expect(page.first?.href).toContain('/v1/policies?');
+    expect(page.next?.start).toBeTruthy();
+    const pager = new IamPolicyManagementV1.PoliciesPager(policies, { accountId: owner.accountId, iamId: serviceIamId, limit: 2 });
+    const all = await pager.getAll();
+    expect(all.map((p) => p.id)).toEqual(created);
+    const last = (await policies.listPolicies({ accountId: owner.accountId, iamId: serviceIamId, limit: 2, start: page.next!.start! })).result;
+    expect(last.previous?.start).toBeTruthy();
+    await expectPolicyError(await call(`/v1/policies?account_id=${owner.accountId}&limit=0`), 400, 'invalid_body');
+    await expectPolicyError(await call(`/v1/policies?account_id=${owner.accountId}&limit=101`), 400, 'invalid_body');
+    await expectPolicyError(await call(`/v1/policies?account_id=${owner.accountId}&start=nonsense`), 400, 'invalid_body');
+    for (const id of created) await policies.deletePolicy({ policyId: id });
   });
 
   it('refuses a second policy for the same subject and resources (409), naming the one that exists', async () => {
@@ -167,8 +216,13 @@ describe('IAM Policy Management v1', () => {
       await expectPolicyError(await bad((b) => void (b.roles = [{ role_id: 'crn:v1:bluemix:public:iam::::serviceRole:Owner' }])), 400, 'invalid_body');
       await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes = b.resources[0]!.attributes.slice(1))), 400, 'invalid_body');
       await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes[0]!.value = 'someone-else')), 400, 'invalid_body');
-      await expectPolicyError(await bad((b) => void (b.subjects = [{ attributes: [{ name: 'iam_id', value: 'iam-ServiceId-nope' }] }])), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.subjects = [{ attributes: [{ name: 'iam_id', value: 'has spaces' }] }])), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.subjects = [{ attributes: [{ name: 'iam_id', value: 'x', operator: 'stringMatch' }] }] as never)), 400, 'invalid_body');
       await expectPolicyError(await bad((b) => void (b.subjects = [{ attributes: [{ name: 'access_group_id', value: 'AccessGroupId-1' }] }])), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes.push({ name: 'serviceInstance', value: 'x', operator: 'stringEquals' }))), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes[1] = { name: 'serviceType', value: 'everything', operator: 'stringEquals' })), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void (b.resources[0]!.attributes[0]!.operator = 'stringMatch')), 400, 'invalid_body');
+      await expectPolicyError(await bad((b) => void ((b.resources[0] as { tags?: unknown }).tags = [{ name: 'env' }])), 400, 'invalid_body');
       await expectPolicyError(await bad(() => 'not an object'), 400, 'invalid_body');
       const broken = await fetch(`${server.url}/v1/policies`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{' });
       await expectPolicyError(broken, 400, 'invalid_body');
@@ -179,7 +233,7 @@ describe('IAM Policy Management v1', () => {
       const { record: theirSid } = await server.berth.iam.serviceIds.create({ accountId: other.accountId, name: 'their-sid', createdBy: other.ownerIamId });
       const theirs = await server.berth.iam.policies.create(
         other.accountId,
-        { type: 'access', subjects: [{ attributes: [{ name: 'iam_id', value: theirSid.iam_id }] }], roleIds: [WRITER], resources: [] },
+        { type: 'access', subjects: [{ attributes: [{ name: 'iam_id', value: theirSid.iam_id }] }], subjectIamId: theirSid.iam_id, roleIds: [WRITER], resources: [] },
         other.ownerIamId,
       );
       await expectPolicyError(await call(`/v1/policies/${theirs.id}`), 404, 'policy_not_found');
@@ -188,19 +242,30 @@ describe('IAM Policy Management v1', () => {
       const list = await call(`/v1/policies?account_id=${other.accountId}`);
       expect(list.status).toBe(200);
       expect(await list.json()).toEqual({ policies: [] });
-      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(theirSid.iam_id) }), 400, 'invalid_body');
+      // Naming their service ID is allowed, as any well-formed iam_id is, and grants it nothing here.
+      const naming = await policies.createPolicy(writerOnNs1(theirSid.iam_id));
+      expect(naming.status).toBe(201);
+      const theirSubject = { iamId: theirSid.iam_id, accountId: other.accountId, isAccountOwner: false };
+      const access = await server.berth.iam.authorization.for(theirSubject);
+      expect(access.grantedActions({ accountId: owner.accountId, region: 'us-south', namespace: 'ns1' })).toEqual([]);
+      expect(access.grantedActions({ accountId: other.accountId, region: 'us-south', namespace: 'ns1' })).toEqual([]);
+      await policies.deletePolicy({ policyId: naming.result.id! });
       expect((await server.berth.iam.policies.get(theirs.id))?.version).toBe(1);
     });
 
-    it('lets a service ID of the account read but not write policies (403)', async () => {
-      const { apiKey } = await server.berth.iam.serviceIds.create({ accountId: owner.accountId, name: 'reader', createdBy: owner.iamId, apiKey: { name: 'k' } });
+    it('lets a service ID without IAM roles read only its own policies and write none (403)', async () => {
+      const { record: sid, apiKey } = await server.berth.iam.serviceIds.create({ accountId: owner.accountId, name: 'reader', createdBy: owner.iamId, apiKey: { name: 'k' } });
       const theirToken = await tokenFor(apiKey!.secret);
-      const mine = (await policies.createPolicy(writerOnNs1(serviceIamId))).result;
-      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(serviceIamId), bearer: theirToken }), 403, 'insufficent_permissions');
-      await expectPolicyError(await call(`/v1/policies/${mine.id}`, { method: 'DELETE', bearer: theirToken }), 403, 'insufficent_permissions');
-      expect((await call(`/v1/policies/${mine.id}`, { bearer: theirToken })).status).toBe(200);
+      const others = (await policies.createPolicy(writerOnNs1(serviceIamId))).result;
+      const theirs = (await policies.createPolicy(writerOnNs1(sid.iam_id))).result;
+      await expectPolicyError(await call('/v1/policies', { method: 'POST', body: writerOnNs1(sid.iam_id), bearer: theirToken }), 403, 'insufficent_permissions');
+      await expectPolicyError(await call(`/v1/policies/${theirs.id}`, { method: 'DELETE', bearer: theirToken }), 403, 'insufficent_permissions');
+      await expectPolicyError(await call(`/v1/policies/${others.id}`, { bearer: theirToken }), 403, 'insufficent_permissions');
+      expect((await call(`/v1/policies/${theirs.id}`, { bearer: theirToken })).status).toBe(200);
       const listed = (await (await call(`/v1/policies?account_id=${owner.accountId}`, { bearer: theirToken })).json()) as { policies: { id: string }[] };
-      expect(listed.policies.map((p) => p.id)).toContain(mine.id);
+      expect(listed.policies.map((p) => p.id)).toEqual([theirs.id]);
+      await policies.deletePolicy({ policyId: others.id! });
+      await policies.deletePolicy({ policyId: theirs.id! });
     });
 
     it('refuses a user who is not the owner (403), while the policy may name that user', async () => {

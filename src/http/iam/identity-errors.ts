@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IamError } from '../../iam/errors.js';
 import { IdentityError, identityErrors } from '../../iam/identity-errors.js';
+import { PolicyError } from '../../iam/policy-errors.js';
 
 /** Short codes for the framework's own 4xx answers (bad JSON, body too large, wrong content type). */
 const FRAMEWORK_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type' };
@@ -9,6 +10,8 @@ const FRAMEWORK_CODES: Record<number, string> = { 413: 'payload_too_large', 415:
 /** Any failure as an IdentityError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
 export function toIdentityError(error: unknown): IdentityError {
   if (error instanceof IdentityError) return error;
+  // A policy given with an invitation was refused: keep its status and say why.
+  if (error instanceof PolicyError) return new IdentityError(error.status, error.code, 'BXNIM0106E', error.message);
   if (error instanceof IamError) {
     // The token verifier's 401s carry no short code of their own.
     return new IdentityError(error.status, error.status === 401 ? 'unauthorized' : 'bad_request', error.errorCode, error.message, error.details);
@@ -34,7 +37,9 @@ export function sendIdentityError(request: FastifyRequest, reply: FastifyReply, 
         transaction_id: transactionId,
         operation,
         user_agent: request.headers['user-agent'] ?? '',
-        url: request.url,
+        // The path only: the SDK takes any error whose context.url contains "iam" (an iam_id in a
+        // query, say) for a credentials failure and hides its message (§0.3).
+        url: request.url.split('?')[0],
         instance_id: '',
         thread_id: '',
         host: request.host,

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import type { ListSort } from '../../iam/api-keys.js';
+import { LEAK_ACTIONS, type ListSort } from '../../iam/api-keys.js';
 import { identityErrors } from '../../iam/identity-errors.js';
+import { FilterError, parseFilter, type FilterPredicate } from '../../iam/list-filter.js';
 
 /** Identity API bodies are a few short fields; anything larger is not one. */
 export const IDENTITY_BODY_LIMIT = 64 * 1024;
@@ -8,12 +9,21 @@ export const IDENTITY_BODY_LIMIT = 64 * 1024;
 // Lengths match the columns, so an oversized value is a 400 here rather than a database error.
 const name = { type: 'string', minLength: 1, maxLength: 255 } as const;
 const description = { type: 'string', maxLength: 1024 } as const;
+const flag = { type: 'boolean' } as const;
+// A passthrough key value: long enough to be a secret, printable, no spaces.
+const apikeyValue = { type: 'string', minLength: 32, maxLength: 512, pattern: '^[\\x21-\\x7e]+$' } as const;
+const expiresAt = { type: 'string', maxLength: 64 } as const;
+const actionWhenLeaked = { type: 'string', enum: [...LEAK_ACTIONS] } as const;
+const crns = { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 512 } } as const;
 const listQuery = {
   pagesize: { type: 'integer', minimum: 1, maximum: 100 },
   pagetoken: { type: 'string', maxLength: 512 },
   sort: { type: 'string', enum: ['name', 'description', 'created_at', 'created_by'] },
   order: { type: 'string', enum: ['asc', 'desc'] },
+  include_history: flag,
+  filter: { type: 'string', maxLength: 1024 },
 } as const;
+const entityQuery = { type: 'object', properties: { include_history: flag, include_activity: flag, show_group_id: flag } } as const;
 
 export const schemas = {
   createApiKey: {
@@ -25,15 +35,30 @@ export const schemas = {
         description,
         iam_id: { type: 'string', minLength: 1, maxLength: 128 },
         account_id: { type: 'string', maxLength: 64 },
-        expires_at: { type: 'string', maxLength: 64 },
+        apikey: apikeyValue,
+        store_value: flag,
+        support_sessions: flag,
+        action_when_leaked: actionWhenLeaked,
+        expires_at: expiresAt,
       },
     },
   },
-  updateApiKey: { body: { type: 'object', properties: { name, description, expires_at: { type: 'string', maxLength: 64 } } } },
+  updateApiKey: {
+    querystring: entityQuery,
+    body: { type: 'object', properties: { name, description, expires_at: expiresAt, support_sessions: flag, action_when_leaked: actionWhenLeaked } },
+  },
+  getEntity: { querystring: entityQuery },
   listApiKeys: {
     querystring: {
       type: 'object',
-      properties: { ...listQuery, account_id: { type: 'string' }, iam_id: { type: 'string' }, scope: { type: 'string', enum: ['entity', 'account'] } },
+      properties: {
+        ...listQuery,
+        account_id: { type: 'string' },
+        iam_id: { type: 'string' },
+        scope: { type: 'string', enum: ['entity', 'account'] },
+        type: { type: 'string', enum: ['user', 'serviceid'] },
+        group_id: { type: 'string' },
+      },
     },
   },
   createServiceId: {
@@ -44,13 +69,32 @@ export const schemas = {
         account_id: { type: 'string', minLength: 1, maxLength: 64 },
         name,
         description,
-        apikey: { type: 'object', required: ['name'], properties: { name, description } },
+        group_id: { type: 'string', maxLength: 128 },
+        unique_instance_crns: crns,
+        apikey: {
+          type: 'object',
+          required: ['name'],
+          properties: { name, description, apikey: apikeyValue, store_value: flag, action_when_leaked: actionWhenLeaked, expires_at: expiresAt },
+        },
       },
     },
   },
-  updateServiceId: { body: { type: 'object', properties: { name, description } } },
-  listServiceIds: { querystring: { type: 'object', properties: { ...listQuery, account_id: { type: 'string' }, name: { type: 'string' } } } },
+  updateServiceId: { querystring: entityQuery, body: { type: 'object', properties: { name, description, unique_instance_crns: crns } } },
+  listServiceIds: {
+    querystring: { type: 'object', properties: { ...listQuery, account_id: { type: 'string' }, name: { type: 'string' }, group_id: { type: 'string' }, show_group_id: flag } },
+  },
 };
+
+/** The `filter` query parameter over the attributes an entity list can be filtered by (400 when malformed). */
+export function readFilter(value: string | undefined): FilterPredicate | undefined {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return parseFilter(value, ['id', 'name', 'description', 'iam_id', 'created_by']);
+  } catch (error) {
+    if (error instanceof FilterError) throw identityErrors.invalid(error.message);
+    throw error;
+  }
+}
 
 /** `expires_at` as IBM writes it, with or without seconds: `2049-01-02T18:30+0000`, `...T18:30:00+0000`, or with `Z`. */
 export function parseExpiresAt(value: string | undefined): number | undefined {

@@ -1,22 +1,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
-import { resolveCaller, type Caller } from '../../iam/caller.js';
 import type { Iam } from '../../iam/iam.js';
 import { identityErrors } from '../../iam/identity-errors.js';
+import type { Principal } from '../../iam/principal.js';
+import { accountRoutes } from './account-routes.js';
 import { apiKeyRoutes } from './api-key-routes.js';
+import { bearerPrincipal } from './bearer.js';
 import { sendIdentityError, toIdentityError } from './identity-errors.js';
 import { IDENTITY_BODY_LIMIT } from './identity-input.js';
 import type { IdentityRoute } from './identity-route.js';
 import { serviceIdRoutes } from './service-id-routes.js';
 import { acceptJsonOrNothing } from './json-body.js';
+import { userRoutes } from './user-routes.js';
 
-/** Every endpoint of the IAM Identity API that Berth serves. */
-export const identityRoutesTable: IdentityRoute[] = [...apiKeyRoutes, ...serviceIdRoutes];
+/** Every endpoint in the Identity API's error shape: API keys, service IDs, users and accounts. */
+export const identityRoutesTable: IdentityRoute[] = [...apiKeyRoutes, ...serviceIdRoutes, ...userRoutes, ...accountRoutes];
 
-/** The IAM Identity API (API keys, service IDs): Bearer access token required on every call. */
-export async function identityRoutes(app: FastifyInstance, deps: { iam: Iam; db: Kysely<Database> }): Promise<void> {
-  const callers = new WeakMap<FastifyRequest, Caller>();
+/** The IAM Identity API and its neighbours: Bearer access token required on every call. */
+export async function identityRoutes(app: FastifyInstance, deps: { iam: Iam }): Promise<void> {
+  const principals = new WeakMap<FastifyRequest, Principal>();
   const operations = new WeakMap<FastifyRequest, string>();
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -37,13 +38,10 @@ export async function identityRoutes(app: FastifyInstance, deps: { iam: Iam; db:
         // Authenticate before the body is read: an anonymous caller never gets a body parsed.
         onRequest: async (request) => {
           operations.set(request, route.operation);
-          const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-          if (!match) throw identityErrors.missingToken();
-          const subject = await deps.iam.verifier.verify(match[1]!);
-          callers.set(request, await resolveCaller(deps.db, subject));
+          principals.set(request, await bearerPrincipal(request, deps.iam, { missing: identityErrors.missingToken, invalid: identityErrors.badToken }));
         },
         handler: async (request, reply) => {
-          const answer = await route.handle(request, callers.get(request)!, deps.iam);
+          const answer = await route.handle(request, principals.get(request)!, deps.iam);
           reply.code(route.status);
           if (answer.etag !== undefined) reply.header('etag', answer.etag);
           return route.status === 204 ? reply.send() : reply.send(answer.body);

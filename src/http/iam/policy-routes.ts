@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { entityTag } from '../../iam/entity-tag.js';
 import type { Iam } from '../../iam/iam.js';
 import { POLICY_SORTS, type PolicyQuery, type PolicySort } from '../../iam/policies.js';
-import type { PolicyCaller } from '../../iam/policy-admin.js';
 import { policyErrors } from '../../iam/policy-errors.js';
+import { rolesFor, type RoleDescription } from '../../iam/policy-roles.js';
+import type { Principal } from '../../iam/principal.js';
+import { bearerPrincipal } from './bearer.js';
 import { sendPolicyError, toPolicyError } from './policy-errors.js';
 import { policyView } from './policy-views.js';
 import { acceptJsonOrNothing } from './json-body.js';
@@ -16,65 +18,123 @@ interface PolicyAnswer {
   etag?: string;
 }
 
-/** One endpoint of the Policy Management API, as data (§3.1). */
+/** One endpoint of the Policy Management API, as data (§3.1, §3.4). */
 interface PolicyRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   status: number;
-  handle(request: FastifyRequest, caller: PolicyCaller, iam: Iam): Promise<PolicyAnswer>;
+  handle(request: FastifyRequest, principal: Principal, iam: Iam): Promise<PolicyAnswer>;
 }
 
 const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
+const answer = (request: FastifyRequest, record: Parameters<typeof policyView>[1]): PolicyAnswer => ({
+  body: policyView(request, record),
+  etag: entityTag(record.id, record.version),
+});
 
-/** Every v1 policy endpoint Berth serves. PATCH (state) is not served yet. */
+/** Every v1 policy endpoint Berth serves, and the role lookup the CLI and SDK resolve role names with. */
 export const policyRoutesTable: PolicyRoute[] = [
   {
     method: 'POST',
     url: '/v1/policies',
     status: 201,
-    async handle(request, caller, iam) {
-      const record = await iam.policyAdmin.create(caller, request.body);
-      return { body: policyView(request, record), etag: entityTag(record.id, record.version) };
-    },
+    handle: async (request, principal, iam) => answer(request, await iam.policyAdmin.create(principal, request.body)),
   },
   {
     method: 'GET',
     url: '/v1/policies',
     status: 200,
-    // One page holds every match: the v1 pager follows `next.start`, and with no `next` it stops (§3.2).
-    async handle(request, caller, iam) {
-      const records = await iam.policyAdmin.list(caller, readListQuery(request.query as Record<string, string | undefined>));
-      return { body: { policies: records.map((record) => policyView(request, record)) } };
+    async handle(request, principal, iam) {
+      const query = request.query as Record<string, string | undefined>;
+      const records = await iam.policyAdmin.list(principal, readListQuery(query));
+      return { body: listPage(request, query, records.map((record) => policyView(request, record))) };
     },
   },
   {
     method: 'GET',
     url: '/v1/policies/:id',
     status: 200,
-    async handle(request, caller, iam) {
-      const record = await iam.policyAdmin.get(caller, idOf(request));
-      return { body: policyView(request, record), etag: entityTag(record.id, record.version) };
-    },
+    handle: async (request, principal, iam) => answer(request, await iam.policyAdmin.get(principal, idOf(request))),
   },
   {
     method: 'PUT',
     url: '/v1/policies/:id',
     status: 200,
-    async handle(request, caller, iam) {
-      const record = await iam.policyAdmin.replace(caller, idOf(request), request.headers['if-match'], request.body);
-      return { body: policyView(request, record), etag: entityTag(record.id, record.version) };
+    handle: async (request, principal, iam) => answer(request, await iam.policyAdmin.replace(principal, idOf(request), request.headers['if-match'], request.body)),
+  },
+  {
+    method: 'PATCH',
+    url: '/v1/policies/:id',
+    status: 200,
+    async handle(request, principal, iam) {
+      const state = (request.body as { state?: unknown } | undefined)?.state;
+      return answer(request, await iam.policyAdmin.setState(principal, idOf(request), request.headers['if-match'], state));
     },
   },
   {
     method: 'DELETE',
     url: '/v1/policies/:id',
     status: 204,
-    async handle(request, caller, iam) {
-      await iam.policyAdmin.remove(caller, idOf(request));
+    async handle(request, principal, iam) {
+      await iam.policyAdmin.remove(principal, idOf(request));
       return {};
     },
   },
+  {
+    method: 'GET',
+    url: '/v2/roles',
+    status: 200,
+    async handle(request, principal) {
+      const query = request.query as Record<string, string | undefined>;
+      if (query.account_id !== undefined && query.account_id !== principal.accountId) throw policyErrors.forbidden(`Account ${query.account_id} is not yours.`);
+      const { serviceRoles, systemRoles } = rolesFor({
+        ...(query.service_name ? { serviceName: query.service_name } : {}),
+        ...(query.service_group_id ? { serviceGroupId: query.service_group_id } : {}),
+      });
+      const view = (role: RoleDescription) => ({ display_name: role.displayName, description: role.description, actions: role.actions, crn: role.crn });
+      // Berth has no custom roles.
+      return { body: { custom_roles: [], service_roles: serviceRoles.map(view), system_roles: systemRoles.map(view) } };
+    },
+  },
 ];
+
+const MAX_LIMIT = 100;
+
+/**
+ * The list envelope (§3.2). Without `limit` every match comes in one page, as clients that do not
+ * page expect; with it, pages of that size and a `next.start` the SDK's pager passes back as `start`.
+ */
+function listPage(request: FastifyRequest, query: Record<string, string | undefined>, policies: unknown[]) {
+  if (query.limit === undefined && query.start === undefined) return { policies };
+  const limit = query.limit === undefined ? MAX_LIMIT : Number(query.limit);
+  if (!/^\d+$/.test(query.limit ?? '1') || limit < 1 || limit > MAX_LIMIT) throw policyErrors.invalidQuery(`limit must be 1 to ${MAX_LIMIT}`);
+  const offset = query.start === undefined ? 0 : decodeStart(query.start);
+  const href = (start?: number) => {
+    const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[0] !== 'start'));
+    if (start !== undefined) params.set('start', encodeStart(start));
+    return `${request.protocol}://${request.host}/v1/policies?${params}`;
+  };
+  const body: Record<string, unknown> = { limit, first: { href: href() } };
+  if (offset + limit < policies.length) body.next = { href: href(offset + limit), start: encodeStart(offset + limit) };
+  if (offset > 0) {
+    const previous = Math.max(0, offset - limit);
+    body.previous = { href: href(previous), start: encodeStart(previous) };
+  }
+  body.policies = policies.slice(offset, offset + limit);
+  return body;
+}
+
+const encodeStart = (offset: number) => Buffer.from(JSON.stringify({ offset })).toString('base64url');
+
+function decodeStart(start: string): number {
+  try {
+    const { offset } = JSON.parse(Buffer.from(start, 'base64url').toString('utf8')) as { offset?: unknown };
+    if (typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0) return offset;
+  } catch {
+    // Falls through to the error below.
+  }
+  throw policyErrors.invalidQuery('start is not one this server issued');
+}
 
 /** IBM's list parameters (§3.1). `format` only adds last-permit fields Berth does not track, so it is accepted and ignored. */
 function readListQuery(query: Record<string, string | undefined>): PolicyQuery {
@@ -101,7 +161,7 @@ function readListQuery(query: Record<string, string | undefined>): PolicyQuery {
 
 /** The IAM Policy Management API (v1): Bearer access token of any principal required on every call. */
 export async function policyRoutes(app: FastifyInstance, deps: { iam: Iam }): Promise<void> {
-  const callers = new WeakMap<FastifyRequest, PolicyCaller>();
+  const principals = new WeakMap<FastifyRequest, Principal>();
 
   app.setErrorHandler(async (error, request, reply) => {
     const policyError = toPolicyError(error);
@@ -118,13 +178,10 @@ export async function policyRoutes(app: FastifyInstance, deps: { iam: Iam }): Pr
       bodyLimit: POLICY_BODY_LIMIT,
       // Authenticate before the body is read: an anonymous caller never gets a body parsed.
       onRequest: async (request) => {
-        const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-        if (!match) throw policyErrors.invalidToken();
-        const subject = await deps.iam.verifier.verify(match[1]!);
-        callers.set(request, await deps.iam.policyAdmin.resolveCaller(subject));
+        principals.set(request, await bearerPrincipal(request, deps.iam, { missing: policyErrors.invalidToken, invalid: policyErrors.invalidToken }));
       },
       handler: async (request, reply) => {
-        const answer = await route.handle(request, callers.get(request)!, deps.iam);
+        const answer = await route.handle(request, principals.get(request)!, deps.iam);
         reply.code(route.status);
         if (answer.etag !== undefined) reply.header('etag', answer.etag);
         return route.status === 204 ? reply.send() : reply.send(answer.body);

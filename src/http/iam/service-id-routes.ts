@@ -1,18 +1,27 @@
 import type { FastifyRequest } from 'fastify';
-import type { ListSort } from '../../iam/api-keys.js';
+import type { LeakAction, ListSort } from '../../iam/api-keys.js';
 import { identityErrors } from '../../iam/identity-errors.js';
-import { flagHeader, listEnvelope, readPage, requireIfMatch, schemas, type ListParams } from './identity-input.js';
-import { removeAndLockRoutes, type IdentityRoute } from './identity-route.js';
+import type { ServiceIdRecord } from '../../iam/service-ids.js';
+import type { Iam } from '../../iam/iam.js';
+import { flagHeader, listEnvelope, parseExpiresAt, readFilter, readPage, requireIfMatch, schemas, type ListParams } from './identity-input.js';
+import { queryFlag, removeAndLockRoutes, type IdentityRoute } from './identity-route.js';
 import { serviceIdView } from './identity-views.js';
 
 interface ServiceIdBody {
   account_id: string;
   name: string;
   description?: string;
-  apikey?: { name: string; description?: string };
+  unique_instance_crns?: string[];
+  apikey?: { name: string; description?: string; apikey?: string; store_value?: boolean; action_when_leaked?: LeakAction; expires_at?: string };
 }
 
 const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
+
+async function readView(request: FastifyRequest, iam: Iam, record: ServiceIdRecord) {
+  const history = queryFlag(request, 'include_history') ? await iam.history.of(record.id) : undefined;
+  const view = serviceIdView(record, history ? { history } : {});
+  return { body: view, etag: view.entity_tag };
+}
 
 /** `/v1/serviceids…` (§2.5). The SDKs declare list and create with a trailing slash; Node strips it, Go may not. */
 export const serviceIdRoutes: IdentityRoute[] = [
@@ -22,18 +31,30 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'create_service_id',
     status: 201,
     schema: schemas.createServiceId,
-    async handle(request, caller, iam) {
+    async handle(request, principal, iam) {
       const body = request.body as ServiceIdBody;
-      const { record, apiKey } = await iam.serviceIdAdmin.create(caller, {
+      const key = body.apikey;
+      const keyExpiresAt = parseExpiresAt(key?.expires_at);
+      const { record, apiKey } = await iam.serviceIdAdmin.create(principal, {
         accountId: body.account_id,
         name: body.name,
         ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.unique_instance_crns !== undefined ? { uniqueInstanceCrns: body.unique_instance_crns } : {}),
         locked: flagHeader(request, 'entity-lock'),
-        ...(body.apikey
-          ? { apiKey: { name: body.apikey.name, ...(body.apikey.description !== undefined ? { description: body.apikey.description } : {}) } }
+        ...(key?.store_value !== undefined ? { storeApiKeyValue: key.store_value } : {}),
+        ...(key
+          ? {
+              apiKey: {
+                name: key.name,
+                ...(key.description !== undefined ? { description: key.description } : {}),
+                ...(key.apikey !== undefined ? { secret: key.apikey } : {}),
+                ...(key.action_when_leaked !== undefined ? { actionWhenLeaked: key.action_when_leaked } : {}),
+                ...(keyExpiresAt !== undefined ? { expiresAt: keyExpiresAt } : {}),
+              },
+            }
           : {}),
       });
-      return { body: serviceIdView(record, apiKey) };
+      return { body: serviceIdView(record, apiKey ? { apiKey } : {}) };
     },
   },
   {
@@ -42,19 +63,23 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'list_service_ids',
     status: 200,
     schema: schemas.listServiceIds,
-    async handle(request, caller, iam) {
-      const query = request.query as ListParams & { name?: string };
+    async handle(request, principal, iam) {
+      const query = request.query as ListParams & { name?: string; filter?: string };
       const page = readPage(query);
       if (page.accountId === undefined) throw identityErrors.invalid('account_id is required unless pagetoken is given');
-      const { records, more } = await iam.serviceIdAdmin.list(caller, {
+      const filter = readFilter(query.filter);
+      const { records, more } = await iam.serviceIdAdmin.list(principal, {
         accountId: page.accountId,
         ...(query.name !== undefined ? { name: query.name } : {}),
+        ...(filter ? { filter } : {}),
         sort: page.sort as ListSort,
         order: page.order,
         offset: page.offset,
         limit: page.limit,
       });
-      return { body: listEnvelope(request, 'serviceids', page, { items: records.map((r) => serviceIdView(r)), more }) };
+      const withHistory = queryFlag(request, 'include_history');
+      const items = await Promise.all(records.map(async (r) => serviceIdView(r, withHistory ? { history: await iam.history.of(r.id) } : {})));
+      return { body: listEnvelope(request, 'serviceids', page, { items, more }) };
     },
   },
   {
@@ -62,9 +87,9 @@ export const serviceIdRoutes: IdentityRoute[] = [
     urls: ['/v1/serviceids/:id'],
     operation: 'get_service_id',
     status: 200,
-    async handle(request, caller, iam) {
-      const view = serviceIdView(await iam.serviceIdAdmin.get(caller, idOf(request)));
-      return { body: view, etag: view.entity_tag };
+    schema: schemas.getEntity,
+    async handle(request, principal, iam) {
+      return readView(request, iam, await iam.serviceIdAdmin.get(principal, idOf(request)));
     },
   },
   {
@@ -73,12 +98,13 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'update_service_id',
     status: 200,
     schema: schemas.updateServiceId,
-    async handle(request, caller, iam) {
+    async handle(request, principal, iam) {
       const ifMatch = requireIfMatch(request);
       const body = request.body as Partial<ServiceIdBody>;
-      const record = await iam.serviceIdAdmin.update(caller, idOf(request), ifMatch, {
+      const record = await iam.serviceIdAdmin.update(principal, idOf(request), ifMatch, {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.description !== undefined ? { description: body.description } : {}),
+        ...(body.unique_instance_crns !== undefined ? { uniqueInstanceCrns: body.unique_instance_crns } : {}),
       });
       const view = serviceIdView(record);
       return { body: view, etag: view.entity_tag };

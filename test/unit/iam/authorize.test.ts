@@ -200,7 +200,11 @@ describe('decide: names are compared as IBM compares them (case-sensitive, unkno
     { case: "another service's CRN form is not", policy: policy(['crn:v1:bluemix:public:iam-identity::::serviceRole:Writer']), expected: false },
     { case: 'policy without accountId', policy: { ...policy(['Writer']), resources: [{ attributes: [{ name: 'serviceName', value: CR }] }] }, expected: false },
     { case: 'policy with accountId only', policy: { ...policy(['Writer']), resources: [{ attributes: [{ name: 'accountId', value: A }] }] }, expected: false },
-    { case: 'policy without serviceName (serviceType=service)', policy: { ...policy(['Writer']), resources: [{ attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'service' }] }] }, expected: false },
+    { case: 'serviceType=service covers container-registry', policy: { ...policy(['Writer']), resources: [{ attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'service' }] }] }, expected: true },
+    { case: 'serviceType=platform_service does not', policy: { ...policy(['Writer']), resources: [{ attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'platform_service' }] }] }, expected: false },
+    { case: 'serviceName with a contradicting serviceType', policy: policy(['Writer'], { extra: [{ name: 'serviceType', value: 'platform_service' }] }), expected: false },
+    { case: 'a scope with access tags (not evaluated)', policy: { ...policy(['Writer']), resources: [{ attributes: attrs({}), tags: [{ name: 'env', value: 'dev' }] }] }, expected: false },
+    { case: 'a scope with an empty tag list', policy: { ...policy(['Writer']), resources: [{ attributes: attrs({}), tags: [] }] }, expected: true },
     { case: 'serviceInstance is not understood', policy: policy(['Writer'], { extra: [{ name: 'serviceInstance', value: 'x' }] }), expected: false },
     { case: 'geography=global is not understood', policy: policy(['Writer'], { extra: [{ name: 'geography', value: 'global' }] }), expected: false },
   ];
@@ -223,7 +227,7 @@ describe('decide: names are compared as IBM compares them (case-sensitive, unkno
 });
 
 describe('decide: IAM administration roles (Berth choice, see roles.ts)', () => {
-  const rows: Array<{ service: string; role: Role; action: string; expected: boolean }> = [
+  const rows: Array<{ service: string; role: Role | string; action: string; expected: boolean }> = [
     { service: 'iam-identity', role: 'Viewer', action: 'iam-identity.serviceid.get', expected: true },
     { service: 'iam-identity', role: 'Viewer', action: 'iam-identity.serviceid.create', expected: false },
     { service: 'iam-identity', role: 'Operator', action: 'iam-identity.apikey.lock', expected: true },
@@ -231,14 +235,68 @@ describe('decide: IAM administration roles (Berth choice, see roles.ts)', () => 
     { service: 'iam-identity', role: 'Editor', action: 'iam-identity.serviceid.create', expected: true },
     { service: 'iam-identity', role: 'Administrator', action: 'iam-identity.apikey.delete', expected: true },
     { service: 'iam-identity', role: 'Manager', action: 'iam-identity.apikey.create', expected: false },
-    { service: 'iam-access-management', role: 'Editor', action: 'iam-access-management.policy.read', expected: true },
-    { service: 'iam-access-management', role: 'Editor', action: 'iam-access-management.policy.create', expected: false },
-    { service: 'iam-access-management', role: 'Administrator', action: 'iam-access-management.policy.create', expected: true },
-    { service: 'container-registry', role: 'Administrator', action: 'iam-access-management.policy.create', expected: false },
+    { service: 'iam-identity', role: 'Editor', action: 'iam-identity.apikey.disable', expected: true },
+    { service: 'iam-identity', role: 'crn:v1:bluemix:public:iam-identity::::serviceRole:ServiceIdCreator', action: 'iam-identity.serviceid.create', expected: true },
+    { service: 'iam-identity', role: 'crn:v1:bluemix:public:iam-identity::::serviceRole:ServiceIdCreator', action: 'iam-identity.serviceid.get', expected: false },
+    { service: 'iam-access-management', role: 'Viewer', action: 'iam-access-management.policy.read', expected: true },
+    { service: 'iam-access-management', role: 'Reader', action: 'iam-access-management.policy.read', expected: false },
+    { service: 'user-management', role: 'Viewer', action: 'user-management.user.get', expected: true },
+    { service: 'user-management', role: 'Viewer', action: 'user-management.user.invite', expected: false },
+    { service: 'user-management', role: 'Editor', action: 'user-management.user.remove', expected: true },
+    { service: 'container-registry', role: 'Manager', action: 'iam-identity.serviceid.create', expected: false },
+    { service: 'container-registry', role: 'Administrator', action: 'iam-identity.serviceid.create', expected: false },
   ];
   it.each(rows)('$role on $service → $action: $expected', ({ service, role, action, expected }) => {
-    const resource: Resource = { accountId: A, serviceName: service };
+    // The action is asked about on its own service, whatever service the policy names.
+    const resource: Resource = { accountId: A, serviceName: action.split('.')[0]! };
     expect(allowed(action, resource, [policy([role], { service })])).toBe(expected);
+  });
+
+  const serviceId = (id: string): Resource => ({ accountId: A, serviceName: 'iam-identity', resourceType: 'serviceid', resource: id });
+  const scoped = (id: string) => policy(['Editor'], { service: 'iam-identity', extra: [{ name: 'resourceType', value: 'serviceid' }, { name: 'resource', value: id }] });
+  const scopeRows: Array<{ case: string; policy: Policy; action: string; resource: Resource; expected: boolean }> = [
+    { case: 'Editor on one service ID deletes it', policy: scoped('ServiceId-1'), action: 'iam-identity.serviceid.delete', resource: serviceId('ServiceId-1'), expected: true },
+    { case: 'Editor on one service ID creates its keys', policy: scoped('ServiceId-1'), action: 'iam-identity.apikey.create', resource: serviceId('ServiceId-1'), expected: true },
+    { case: 'Editor on one service ID, another one', policy: scoped('ServiceId-1'), action: 'iam-identity.serviceid.delete', resource: serviceId('ServiceId-2'), expected: false },
+    { case: 'Editor on one service ID cannot create service IDs', policy: scoped('ServiceId-1'), action: 'iam-identity.serviceid.create', resource: { accountId: A, serviceName: 'iam-identity' }, expected: false },
+    { case: 'service-wide Editor, any service ID', policy: policy(['Editor'], { service: 'iam-identity' }), action: 'iam-identity.serviceid.delete', resource: serviceId('ServiceId-2'), expected: true },
+    { case: 'platform_service Editor covers iam-identity', policy: { ...policy(['Editor']), resources: [{ attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'platform_service' }] }] }, action: 'iam-identity.serviceid.create', resource: { accountId: A, serviceName: 'iam-identity' }, expected: true },
+    { case: 'service (IAM-enabled) Editor does not', policy: { ...policy(['Editor']), resources: [{ attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'service' }] }] }, action: 'iam-identity.serviceid.create', resource: { accountId: A, serviceName: 'iam-identity' }, expected: false },
+  ];
+  it.each(scopeRows)('$case: $expected', ({ policy: p, action, resource, expected }) => {
+    expect(allowed(action, resource, [p])).toBe(expected);
+  });
+});
+
+describe('decide: granting access (iam.policy.assign) needs Administrator on what the policy names', () => {
+  const assign = 'iam.policy.assign';
+  /** The resource attributes of a policy someone wants to write. */
+  const target = (scope: Scope & { operator?: string } = {}) => ({
+    attributes: attrs(scope).map((attribute) => (attribute.name === 'resource' && scope.operator ? { ...attribute, operator: scope.operator } : attribute)),
+  });
+  const rows: Array<{ case: string; policies: Policy[]; target: { attributes: PolicyAttribute[] }; subject?: Subject; expected: boolean }> = [
+    { case: 'service-wide Administrator, namespace policy', policies: [policy(['Administrator'])], target: target({ namespace: 'team-a' }), expected: true },
+    { case: 'service-wide Administrator, service-wide policy', policies: [policy(['Administrator'])], target: target(), expected: true },
+    { case: 'namespace Administrator, same namespace', policies: [policy(['Administrator'], { namespace: 'team-a' })], target: target({ namespace: 'team-a' }), expected: true },
+    { case: 'namespace Administrator, other namespace', policies: [policy(['Administrator'], { namespace: 'team-a' })], target: target({ namespace: 'team-b' }), expected: false },
+    { case: 'namespace Administrator, service-wide policy', policies: [policy(['Administrator'], { namespace: 'team-a' })], target: target(), expected: false },
+    { case: 'Manager is not Administrator', policies: [policy(['Manager'])], target: target({ namespace: 'team-a' }), expected: false },
+    { case: 'Editor is not Administrator', policies: [policy(['Editor'])], target: target({ namespace: 'team-a' }), expected: false },
+    { case: 'Administrator on another service', policies: [policy(['Administrator'], { service: 'iam-identity' })], target: target({ namespace: 'team-a' }), expected: false },
+    { case: 'region Administrator, same region', policies: [policy(['Administrator'], { region: 'eu-de' })], target: target({ region: 'eu-de' }), expected: true },
+    { case: 'region Administrator, policy for all regions', policies: [policy(['Administrator'], { region: 'eu-de' })], target: target(), expected: false },
+    { case: 'glob Administrator team-*, literal team-a', policies: [policy(['Administrator'], { extra: [{ name: 'resourceType', value: 'namespace' }, { name: 'resource', value: 'team-*', operator: 'stringMatch' }] })], target: target({ namespace: 'team-a' }), expected: true },
+    { case: 'glob Administrator team-*, wider glob *', policies: [policy(['Administrator'], { extra: [{ name: 'resourceType', value: 'namespace' }, { name: 'resource', value: 'team-*', operator: 'stringMatch' }] })], target: target({ namespace: '*', operator: 'stringMatch' }), expected: false },
+    { case: 'glob Administrator *, any glob', policies: [policy(['Administrator'], { extra: [{ name: 'resourceType', value: 'namespace' }, { name: 'resource', value: '*', operator: 'stringMatch' }] })], target: target({ namespace: 'te?m', operator: 'stringMatch' }), expected: true },
+    { case: 'literal Administrator, glob policy of the same text', policies: [policy(['Administrator'], { namespace: 'team-*' })], target: target({ namespace: 'team-*', operator: 'stringMatch' }), expected: false },
+    { case: 'all-services Administrator, serviceType=service policy', policies: [{ ...policy(['Administrator']), resources: [{ attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'service' }] }] }], target: { attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'service' }] }, expected: true },
+    { case: 'registry Administrator, serviceType=service policy', policies: [policy(['Administrator'])], target: { attributes: [{ name: 'accountId', value: A }, { name: 'serviceType', value: 'service' }] }, expected: false },
+    { case: 'a policy in another account', policies: [policy(['Administrator'], { account: B })], target: target({ account: B }), expected: false },
+    { case: 'the owner, any policy of the account', policies: [], subject: { ...ALICE, isAccountOwner: true }, target: target({ namespace: '*', operator: 'stringMatch' }), expected: true },
+    { case: 'the owner, a policy of another account', policies: [], subject: { ...ALICE, isAccountOwner: true }, target: target({ account: B }), expected: false },
+  ];
+  it.each(rows)('$case: $expected', ({ policies, target: resource, subject, expected }) => {
+    expect(decide({ subject: subject ?? ALICE, action: assign, resource }, policies).allowed).toBe(expected);
   });
 });
 

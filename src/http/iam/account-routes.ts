@@ -1,0 +1,66 @@
+import type { FastifyRequest } from 'fastify';
+import type { AccountRecord } from '../../iam/identities.js';
+import type { IdentityRoute } from './identity-route.js';
+import { apiKeyView } from './identity-views.js';
+
+const schemas = {
+  create: {
+    body: {
+      type: 'object',
+      required: ['name', 'owner_email'],
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 255 },
+        owner_email: { type: 'string', minLength: 3, maxLength: 255, pattern: '^[^\\s@]+@[^\\s@]+$' },
+        owner_name: { type: 'string', minLength: 1, maxLength: 255 },
+      },
+    },
+  },
+};
+
+function accountView(account: AccountRecord) {
+  return {
+    id: account.id,
+    name: account.name,
+    owner_iam_id: account.owner_iam_id,
+    operator: account.operator === 1,
+    created_at: new Date(account.created_at).toISOString(),
+  };
+}
+
+/** Berth's own account API: the operator creates tenants (IBM makes accounts by sign-up, not by API). */
+export const accountRoutes: IdentityRoute[] = [
+  {
+    method: 'POST',
+    urls: ['/v1/accounts'],
+    operation: 'create_account',
+    status: 201,
+    schema: schemas.create,
+    async handle(request, principal, iam) {
+      const body = request.body as { name: string; owner_email: string; owner_name?: string };
+      const { account, ownerKey } = await iam.accountAdmin.create(principal, {
+        name: body.name,
+        owner: { email: body.owner_email, ...(body.owner_name !== undefined ? { name: body.owner_name } : {}) },
+      });
+      // The owner's first key, shown this once.
+      return { body: { ...accountView(account), owner_apikey: apiKeyView(ownerKey.record, { secret: ownerKey.secret }) } };
+    },
+  },
+  {
+    method: 'GET',
+    urls: ['/v1/accounts'],
+    operation: 'list_accounts',
+    status: 200,
+    async handle(_request, principal, iam) {
+      return { body: { accounts: (await iam.accountAdmin.list(principal)).map(accountView) } };
+    },
+  },
+  {
+    method: 'GET',
+    urls: ['/v1/accounts/:id'],
+    operation: 'get_account',
+    status: 200,
+    async handle(request: FastifyRequest, principal, iam) {
+      return { body: accountView(await iam.accountAdmin.get(principal, (request.params as { id: string }).id)) };
+    },
+  },
+];

@@ -1,0 +1,32 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Subject } from './authorize.js';
+import type { TokenSubject } from './verify-token.js';
+
+/** Who calls an IAM API: a user or service ID that still exists, with what its account says of it. */
+export interface Principal extends Subject {
+  kind: 'user' | 'serviceid';
+  /** The owner of the operator's account (the first one): may create further accounts. */
+  isOperator: boolean;
+}
+
+/**
+ * The principal behind a verified access token, or undefined when the identity is gone (deleted
+ * since the token was issued) or no longer in the account the token names.
+ */
+export async function resolvePrincipal(db: Kysely<Database>, token: TokenSubject): Promise<Principal | undefined> {
+  // Users and service IDs have the same two columns asked for here.
+  const table = token.subType === 'User' ? 'users' : ('service_ids' as 'users');
+  const identity = await db.selectFrom(table).select('account_id').where('iam_id', '=', token.iamId).executeTakeFirst();
+  if (!identity || identity.account_id !== token.accountId) return undefined;
+  const account = await db.selectFrom('accounts').select(['owner_iam_id', 'operator']).where('id', '=', identity.account_id).executeTakeFirst();
+  if (!account) return undefined;
+  const isAccountOwner = account.owner_iam_id === token.iamId;
+  return {
+    iamId: token.iamId,
+    accountId: identity.account_id,
+    kind: token.subType === 'User' ? 'user' : 'serviceid',
+    isAccountOwner,
+    isOperator: isAccountOwner && account.operator === 1,
+  };
+}
