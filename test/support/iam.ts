@@ -1,0 +1,69 @@
+import IamIdentityV1 from '@ibm-cloud/platform-services/iam-identity/v1.js';
+import IamPolicyManagementV1 from '@ibm-cloud/platform-services/iam-policy-management/v1.js';
+import UserManagementV1 from '@ibm-cloud/platform-services/user-management/v1.js';
+import { IamAuthenticator } from 'ibm-cloud-sdk-core';
+import type { TestServer } from './server.js';
+
+/** An access token for an API key, straight from the token service; throws if the key does not work. */
+export async function tokenFor(server: Pick<TestServer, 'url'>, apikey: string): Promise<string> {
+  const response = await fetch(`${server.url}/identity/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }).toString(),
+  });
+  if (response.status !== 200) throw new Error(`token grant failed with ${response.status}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** IBM's SDK clients for one API key, pointed at a test server. */
+export function sdkFor(server: Pick<TestServer, 'url'>, apikey: string) {
+  const options = () => ({ authenticator: new IamAuthenticator({ apikey, url: server.url }), serviceUrl: server.url });
+  return {
+    identity: new IamIdentityV1(options()),
+    policies: new IamPolicyManagementV1(options()),
+    users: new UserManagementV1(options()),
+  };
+}
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  bearer?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** A JSON request with a Bearer token, as a raw `fetch` (for statuses and bodies the SDK would hide). */
+export function callWith(server: Pick<TestServer, 'url'>, defaultBearer: () => string) {
+  return (path: string, init: CallOptions = {}): Promise<Response> => {
+    const { bearer = defaultBearer(), body, headers = {}, method = 'GET' } = init;
+    return fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        ...(bearer !== null ? { authorization: `Bearer ${bearer}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  };
+}
+
+/** A policy body granting `roles` (names or CRNs) on `attributes` (accountId first), as the CLI sends one. */
+export function policyBody(iamId: string, accountId: string, roles: string[], attributes: Record<string, string>) {
+  const crn = (role: string) => {
+    if (role.startsWith('crn:')) return role;
+    return ['Reader', 'Writer', 'Manager'].includes(role)
+      ? `crn:v1:bluemix:public:iam::::serviceRole:${role}`
+      : `crn:v1:bluemix:public:iam::::role:${role}`;
+  };
+  return {
+    type: 'access',
+    subjects: [{ attributes: [{ name: 'iam_id', value: iamId }] }],
+    roles: roles.map((role) => ({ role_id: crn(role) })),
+    resources: [
+      {
+        attributes: Object.entries({ accountId, ...attributes }).map(([name, value]) => ({ name, value, operator: 'stringEquals' })),
+      },
+    ],
+  };
+}
