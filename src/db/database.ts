@@ -28,14 +28,14 @@ export interface DatabaseOptions {
 
 const PG_INT8 = 20;
 
-function openSqlite(path: string): Kysely<Database> {
+function openSqlite(path: string): { db: Kysely<Database>; sqlite: SqliteDatabase.Database } {
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
   // WAL + NORMAL is durable across process crashes; only power loss can drop the last commits.
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) }), sqlite };
 }
 
 /** Most distinct statements kept prepared; `IN (?, ?, …)` lists of many lengths could grow it unbounded. */
@@ -71,7 +71,12 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Ky
     const setup = new pg.Client({ connectionString: url });
     await setup.connect();
     try {
-      await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      try {
+        await setup.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      } catch (error) {
+        // Two nodes creating it at once: IF NOT EXISTS does not stop the loser's unique violation.
+        if ((error as { code?: string }).code !== '23505') throw error;
+      }
     } finally {
       await setup.end();
     }
@@ -105,11 +110,37 @@ async function currentSchema(db: Kysely<Database>): Promise<string | undefined> 
   return rows[0]?.name ?? undefined;
 }
 
+const MIGRATION_LOCK_WAIT_MS = 30_000;
+
+/**
+ * BEGIN IMMEDIATE, waiting for another holder of the write lock without blocking the event loop
+ * (SQLite's own busy wait sleeps the thread, which would stall a second holder in this process).
+ */
+async function beginImmediate(sqlite: SqliteDatabase.Database): Promise<void> {
+  const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
+  const busyTimeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
+  sqlite.pragma('busy_timeout = 0');
+  try {
+    for (;;) {
+      try {
+        sqlite.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+  } finally {
+    sqlite.pragma(`busy_timeout = ${busyTimeout}`);
+  }
+}
+
 /** Opens the metadata database and brings its schema up to date. */
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const dialect: Dialect = options.url ? 'postgres' : 'sqlite';
   if (dialect === 'sqlite') mkdirSync(join(options.sqlitePath, '..'), { recursive: true });
-  const db = options.url ? await openPostgres(options.url, options.schema) : openSqlite(options.sqlitePath);
+  const sqlite = options.url ? undefined : openSqlite(options.sqlitePath);
+  const db = sqlite ? sqlite.db : await openPostgres(options.url!, options.schema);
   // Unless told a schema, Kysely's "do my migration tables exist?" looks in every schema it can
   // see, so another schema's tables (a second Berth on the same database) hide missing ones here.
   const migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
@@ -118,7 +149,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     provider: { getMigrations: async () => migrations(dialect) },
     ...(migrationTableSchema !== undefined ? { migrationTableSchema } : {}),
   });
+  // Kysely takes no migration lock on SQLite, so two processes starting on a new file would both
+  // migrate it. One IMMEDIATE transaction around the whole run takes SQLite's write lock first:
+  // the second process waits, then finds everything done. (PostgreSQL: Kysely's advisory lock.)
+  if (sqlite) await beginImmediate(sqlite.sqlite);
   const { error } = await migrator.migrateToLatest();
+  if (sqlite?.sqlite.inTransaction) sqlite.sqlite.exec(error ? 'ROLLBACK' : 'COMMIT');
   if (error) {
     await db.destroy();
     throw error instanceof Error ? error : new Error(String(error));

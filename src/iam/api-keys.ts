@@ -86,12 +86,15 @@ export class ApiKeys {
       support_sessions: key.supportSessions ? 1 : 0,
       action_when_leaked: key.actionWhenLeaked ?? 'none',
     };
-    if (key.secret !== undefined && (await this.findBySecret(secret))) throw identityErrors.valueTaken();
+    // Inside the caller's transaction (on SQLite a query outside it would wait for it forever).
+    const taken = () => db.selectFrom('api_keys').select('id').where('secret_hash', '=', record.secret_hash).executeTakeFirst();
+    if (key.secret !== undefined && (await taken())) throw identityErrors.valueTaken();
     try {
       await db.insertInto('api_keys').values(record).execute();
     } catch (error) {
-      // Two passthrough creations of one value racing: the unique hash lets only one in.
-      if (key.secret !== undefined && (await this.findBySecret(secret))) throw identityErrors.valueTaken();
+      // Two passthrough creations of one value racing: the unique hash lets only one in. (On
+      // PostgreSQL the failed insert ends the caller's transaction, so ask outside it.)
+      if (key.secret !== undefined && db === this.ctx.db && (await taken())) throw identityErrors.valueTaken();
       throw error;
     }
     return { record, secret };

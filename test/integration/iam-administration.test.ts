@@ -71,7 +71,7 @@ describe('IAM administration is authorized by policies', () => {
     await grant(admin.iamId, ['Editor'], { serviceName: 'iam-identity' });
 
     const made = (await admin.sdk.identity.createServiceId({ accountId, name: 'made-by-admin' })).result;
-    expect(made.created_by).toBe(admin.iamId);
+    expect((made as { created_by?: string }).created_by).toBe(admin.iamId);
     const key = (await admin.sdk.identity.createApiKey({ name: 'made-key', iamId: made.iam_id })).result;
     await expect(tokenFor(server, key.apikey)).resolves.toMatch(/^ey/);
     const keys = (await admin.sdk.identity.listApiKeys({ iamId: made.iam_id })).result.apikeys;
@@ -144,7 +144,7 @@ describe('IAM administration is authorized by policies', () => {
     const access = await server.berth.iam.authorization.for({ iamId: pusher.iamId, accountId, isAccountOwner: false });
     expect(access.grantedActions({ accountId, region: 'us-south', namespace: 'team-a' })).toEqual(['pull', 'push', 'delete']);
 
-    for (const attributes of [
+    for (const attributes of <Array<Record<string, string>>>[
       { serviceName: 'container-registry', resourceType: 'namespace', resource: 'team-b' },
       { serviceName: 'container-registry' },
       { serviceType: 'service' },

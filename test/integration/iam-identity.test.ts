@@ -192,6 +192,109 @@ describe('IAM Identity API', () => {
     });
   });
 
+  describe('more of the API key and service ID surface', () => {
+    it('disables and enables a key: a disabled key and its sessions stop authenticating until enabled', async () => {
+      const key = (await identity.createApiKey({ name: 'toggle', iamId: owner.iamId })).result;
+      const cli = await fetch(`${server.url}/identity/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic Yng6Yng=' },
+        body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: key.apikey }).toString(),
+      });
+      const { refresh_token: refresh } = (await cli.json()) as { refresh_token: string };
+
+      expect((await identity.disableApiKey({ id: key.id! })).status).toBe(204);
+      expect((await identity.getApiKey({ id: key.id! })).result.disabled).toBe(true);
+      await expect(tokenFor(key.apikey)).rejects.toThrow(/400/);
+      const refreshed = await fetch(`${server.url}/identity/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic Yng6Yng=' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh }).toString(),
+      });
+      expect(refreshed.status).toBe(400);
+
+      expect((await identity.enableApiKey({ id: key.id! })).status).toBe(204);
+      expect((await identity.getApiKey({ id: key.id! })).result.disabled).toBe(false);
+      await expect(tokenFor(key.apikey)).resolves.toMatch(/^ey/);
+      // Disabling is what one does to a leaked key, so a lock does not stand in its way.
+      await identity.lockApiKey({ id: key.id! });
+      expect((await identity.disableApiKey({ id: key.id! })).status).toBe(204);
+      await expectIdentityError(await call('/v1/apikeys/ApiKey-00000000-0000-4000-8000-000000000000/disable', { method: 'POST' }), 404, 'not_found');
+    });
+
+    it('returns history and activity when asked', async () => {
+      const key = (await identity.createApiKey({ name: 'audited', iamId: owner.iamId })).result;
+      const etag = (await identity.getApiKey({ id: key.id! })).headers.etag as string;
+      await identity.updateApiKey({ id: key.id!, ifMatch: etag, description: 'changed' });
+      await identity.lockApiKey({ id: key.id! });
+      await tokenFor(key.apikey);
+      const read = (await identity.getApiKey({ id: key.id!, includeHistory: true, includeActivity: true })).result;
+      expect(read.history!.map((h) => h.action)).toEqual(['create', 'update', 'lock']);
+      expect(read.history![0]).toMatchObject({ iam_id: owner.iamId, iam_id_account: owner.accountId, timestamp: expect.stringMatching(TIME) });
+      expect(read.activity).toMatchObject({ authn_count: 1, last_authn: expect.stringMatching(TIME) });
+      expect((await identity.getApiKey({ id: key.id! })).result.history).toBeUndefined();
+      const listed = (await identity.listApiKeys({ iamId: owner.iamId, includeHistory: true, filter: 'name eq "audited"' })).result.apikeys;
+      expect(listed.map((k) => k.history!.length)).toEqual([3]);
+
+      const sid = (await identity.createServiceId({ accountId: owner.accountId, name: 'audited-sid' })).result;
+      await identity.lockServiceId({ id: sid.id! });
+      const sidRead = (await identity.getServiceId({ id: sid.id!, includeHistory: true })).result;
+      expect(sidRead.history!.map((h) => h.action)).toEqual(['create', 'lock']);
+    });
+
+    it('filters lists with filter, type and name', async () => {
+      const sid = (await identity.createServiceId({ accountId: owner.accountId, name: 'filter-sid', description: 'blue team' })).result;
+      await identity.createApiKey({ name: 'filter-sid-key', iamId: sid.iam_id });
+      await identity.createApiKey({ name: 'filter-user-key', iamId: owner.iamId, description: 'blue' });
+      const all = (filter: string, extra: Record<string, unknown> = {}) =>
+        identity.listApiKeys({ accountId: owner.accountId, scope: 'account', filter, ...extra }).then((r) => r.result.apikeys.map((k) => k.name).sort());
+      expect(await all('name sw "filter-"')).toEqual(['filter-sid-key', 'filter-user-key']);
+      expect(await all('name sw "filter-"', { type: 'serviceid' })).toEqual(['filter-sid-key']);
+      expect(await all('name sw "filter-"', { type: 'user' })).toEqual(['filter-user-key']);
+      expect(await all('name co "sid" or description eq "blue"')).toEqual(['filter-sid-key', 'filter-user-key']);
+      expect(await all('name co "sid" and description eq "blue"')).toEqual([]);
+      expect(await all(`iam_id eq "${sid.iam_id}"`)).toEqual(['filter-sid-key']);
+      const sids = (await identity.listServiceIds({ accountId: owner.accountId, filter: 'description co "blue"' })).result.serviceids.map((s) => s.name);
+      expect(sids).toEqual(['filter-sid']);
+      expect((await identity.listServiceIds({ accountId: owner.accountId, name: 'filter-sid' })).result.serviceids).toHaveLength(1);
+      for (const bad of ['name', 'name xx "a"', 'color eq "red"', 'name eq "open', 'name eq "a" nand name eq "b"']) {
+        await expectIdentityError(await call(`/v1/apikeys?filter=${encodeURIComponent(bad)}`), 400, 'bad_request');
+      }
+      await expectIdentityError(await call('/v1/apikeys?type=robot'), 400, 'bad_request');
+    });
+
+    it('takes a passthrough key value, echoes leak action, sessions and instance CRNs, and refuses store_value', async () => {
+      const value = `passthrough-${'x'.repeat(40)}`;
+      const key = (await identity.createApiKey({ name: 'chosen', iamId: owner.iamId, apikey: value, actionWhenLeaked: 'delete', supportSessions: true })).result;
+      expect(key.apikey).toBe(value);
+      expect(key).toMatchObject({ action_when_leaked: 'delete', support_sessions: true });
+      await expect(tokenFor(value)).resolves.toMatch(/^ey/);
+      expect((await identity.getApiKeysDetails({ iamApiKey: value })).result.id).toBe(key.id);
+      const etag = (await identity.getApiKey({ id: key.id! })).headers.etag as string;
+      expect((await identity.updateApiKey({ id: key.id!, ifMatch: etag, actionWhenLeaked: 'none' })).result.action_when_leaked).toBe('none');
+
+      await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'again', iam_id: owner.iamId, apikey: value }) }), 409, 'conflict');
+      await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'short', iam_id: owner.iamId, apikey: 'too-short' }) }), 400, 'bad_request');
+      await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'spaces', iam_id: owner.iamId, apikey: `${'y'.repeat(40)} z` }) }), 400, 'bad_request');
+      await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'leak', iam_id: owner.iamId, action_when_leaked: 'panic' }) }), 400, 'bad_request');
+      const stored = await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'stored', iam_id: owner.iamId, store_value: true }) }), 400, 'bad_request');
+      expect(stored.details).toMatch(/store_value/);
+
+      const crns = ['crn:v1:berth:public:container-registry:us-south:a/x::namespace:ns1'];
+      const sid = (await identity.createServiceId({ accountId: owner.accountId, name: 'crns', uniqueInstanceCrns: crns, apikey: { name: 'k', apikey: `sid-${'z'.repeat(40)}` } })).result;
+      expect(sid.unique_instance_crns).toEqual(crns);
+      expect(sid.apikey!.apikey).toBe(`sid-${'z'.repeat(40)}`);
+      const sidEtag = (await identity.getServiceId({ id: sid.id! })).headers.etag as string;
+      expect((await identity.updateServiceId({ id: sid.id!, ifMatch: sidEtag, uniqueInstanceCrns: [] })).result.unique_instance_crns).toEqual([]);
+      await expectIdentityError(await call('/v1/serviceids', { method: 'POST', ...json({ account_id: owner.accountId, name: 's', apikey: { name: 'k', store_value: true } }) }), 400, 'bad_request');
+    });
+
+    it('shows the message of an error whose request names an iam_id (the SDK hides those with "iam" in context.url)', async () => {
+      const error = await identity.listApiKeys({ iamId: 'iam-ServiceId-00000000-0000-4000-8000-000000000000' }).catch((e: Error & { status: number }) => e);
+      expect((error as { status: number }).status).toBe(404);
+      expect((error as Error).message).toBe('Unable to find object');
+    });
+  });
+
   describe('authentication and bad input', () => {
     it('needs a valid Bearer token', async () => {
       await expectIdentityError(await call('/v1/apikeys', { bearer: null }), 401, 'unauthorized');

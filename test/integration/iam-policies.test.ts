@@ -201,6 +201,62 @@ describe('IAM Policy Management v1', () => {
     await policies.deletePolicy({ policyId: first.id! });
   });
 
+  describe('GET /v2/roles', () => {
+    it('resolves role names to CRNs with their actions, as the CLI and SDK look them up', async () => {
+      const roles = (await policies.listRoles({ accountId: owner.accountId, serviceName: 'container-registry' })).result;
+      expect(roles.custom_roles).toEqual([]);
+      expect(roles.service_roles.map((r) => [r.display_name, r.crn])).toEqual([
+        ['Reader', 'crn:v1:bluemix:public:iam::::serviceRole:Reader'],
+        ['Writer', WRITER],
+        ['Manager', 'crn:v1:bluemix:public:iam::::serviceRole:Manager'],
+      ]);
+      const writer = roles.service_roles.find((r) => r.display_name === 'Writer')!;
+      expect(writer.actions).toContain('container-registry.image.push');
+      expect(writer.actions).not.toContain('container-registry.image.list');
+      expect(roles.system_roles.map((r) => r.crn)).toEqual(['Viewer', 'Operator', 'Editor', 'Administrator'].map((r) => `crn:v1:bluemix:public:iam::::role:${r}`));
+      expect(roles.system_roles.find((r) => r.display_name === 'Administrator')!.actions).toContain('iam.policy.assign');
+
+      const iam = (await policies.listRoles({ accountId: owner.accountId, serviceGroupId: 'IAM' })).result;
+      expect(iam.service_roles.map((r) => r.crn)).toContain('crn:v1:bluemix:public:iam-identity::::serviceRole:ServiceIdCreator');
+      const identity = (await policies.listRoles({ serviceName: 'iam-identity' })).result;
+      expect(identity.system_roles.find((r) => r.display_name === 'Editor')!.actions).toContain('iam-identity.serviceid.create');
+      expect((await policies.listRoles({ serviceName: 'no-such-service' })).result.service_roles).toEqual([]);
+
+      await expectPolicyError(await call('/v2/roles', { bearer: null }), 401, 'invalid_token');
+      await expectPolicyError(await call('/v2/roles?account_id=00000000000000000000000000000000'), 403, 'insufficent_permissions');
+    });
+
+    it('leaves the registry its /v2 paths, a repository called roles included', async () => {
+      const tags = await fetch(`${server.url}/v2/roles/tags/list`);
+      expect(tags.status).toBe(404);
+      expect(((await tags.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('NAME_UNKNOWN');
+      expect((await fetch(`${server.url}/v2/roles`, { method: 'DELETE' })).status).toBe(404);
+    });
+
+    it('accepts the policy shapes of IBM\'s own examples: made-up subjects, serviceType and access tags', async () => {
+      const example = {
+        type: 'access',
+        subjects: [{ attributes: [{ name: 'iam_id', value: 'IBMid-user1' }] }],
+        roles: [{ role_id: 'crn:v1:bluemix:public:iam::::role:Viewer' }],
+        resources: [
+          {
+            attributes: [
+              { name: 'accountId', value: owner.accountId, operator: 'stringEquals' },
+              { name: 'serviceType', value: 'service', operator: 'stringEquals' },
+            ],
+            tags: [{ name: 'project', operator: 'stringEquals', value: 'prototype' }],
+          },
+        ],
+      };
+      const created = (await policies.createPolicy(example as never)).result;
+      expect(created.subjects).toEqual(example.subjects);
+      expect(JSON.stringify(created.resources)).toBe(JSON.stringify(example.resources));
+      const listed = (await policies.listPolicies({ accountId: owner.accountId, iamId: 'IBMid-user1', format: 'include_last_permit' })).result.policies;
+      expect(listed.map((p) => p.id)).toEqual([created.id]);
+      await policies.deletePolicy({ policyId: created.id! });
+    });
+  });
+
   describe('errors', () => {
     it('answers 401 without a token and 400 without account_id', async () => {
       await expectPolicyError(await call('/v1/policies?account_id=x', { bearer: null }), 401, 'invalid_token');
