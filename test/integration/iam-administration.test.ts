@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callWith, policyBody, sdkFor, tokenFor } from '../support/iam.js';
+import { callWith, ownerSession, policyBody, sdkFor, tokenFor } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -9,7 +9,6 @@ import { startTestServer, type TestServer } from '../support/server.js';
 describe('IAM administration is authorized by policies', () => {
   let server: TestServer & { schema?: string };
   let owner: ReturnType<typeof sdkFor>;
-  let ownerToken: string;
   let accountId: string;
   let call: ReturnType<typeof callWith>;
 
@@ -36,11 +35,7 @@ describe('IAM administration is authorized by policies', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    const ownerKey = server.berth.ownerApiKey!;
-    owner = sdkFor(server, ownerKey);
-    ownerToken = await tokenFor(server, ownerKey);
-    call = callWith(server, () => ownerToken);
-    accountId = (await owner.identity.getApiKeysDetails({ iamApiKey: ownerKey })).result.account_id!;
+    ({ sdk: owner, call, accountId } = await ownerSession(server));
   });
   afterAll(async () => {
     expect(await server.serverErrors()).toEqual([]);

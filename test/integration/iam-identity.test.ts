@@ -1,6 +1,7 @@
 import IamIdentityV1 from '@ibm-cloud/platform-services/iam-identity/v1.js';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFor as tokenFrom } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}\+0000$/;
@@ -34,15 +35,7 @@ describe('IAM Identity API', () => {
   let owner: { iamId: string; accountId: string };
 
   /** An access token for an API key, straight from the token service; throws if the key no longer works. */
-  async function tokenFor(apikey: string): Promise<string> {
-    const response = await fetch(`${server.url}/identity/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }).toString(),
-    });
-    if (response.status !== 200) throw new Error(`token grant failed with ${response.status}`);
-    return ((await response.json()) as { access_token: string }).access_token;
-  }
+  const tokenFor = (apikey: string) => tokenFrom(server, apikey);
 
   function call(path: string, init: RequestInit & { bearer?: string | null } = {}): Promise<Response> {
     const { bearer = token, headers, ...rest } = init;

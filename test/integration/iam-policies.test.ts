@@ -1,6 +1,7 @@
 import IamPolicyManagementV1 from '@ibm-cloud/platform-services/iam-policy-management/v1.js';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { callWith, tokenFor as tokenFrom, type CallOptions } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const WRITER = 'crn:v1:bluemix:public:iam::::serviceRole:Writer';
@@ -32,28 +33,8 @@ describe('IAM Policy Management v1', () => {
   let owner: { iamId: string; accountId: string };
   let serviceIamId: string;
 
-  async function tokenFor(apikey: string): Promise<string> {
-    const response = await fetch(`${server.url}/identity/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }).toString(),
-    });
-    if (response.status !== 200) throw new Error(`token grant failed with ${response.status}`);
-    return ((await response.json()) as { access_token: string }).access_token;
-  }
-
-  function call(path: string, init: { method?: string; body?: unknown; bearer?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
-    const { bearer = token, body, headers = {}, method = 'GET' } = init;
-    return fetch(`${server.url}${path}`, {
-      method,
-      headers: {
-        ...(bearer !== null ? { authorization: `Bearer ${bearer}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-  }
+  const tokenFor = (apikey: string) => tokenFrom(server, apikey);
+  const call = (path: string, init: CallOptions = {}) => callWith(server, () => token)(path, init);
 
   /** The policy of the round trip: subject attribute order and resource operators exactly as a client sends them. */
   function writerOnNs1(iamId: string, accountId = owner.accountId) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSchemaName, testBackend } from '../support/database.js';
-import { callWith, policyBody, sdkFor, tokenFor } from '../support/iam.js';
+import { callWith, ownerSession, policyBody, sdkFor, tokenFor } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 interface IdentityErrorBody {
@@ -23,20 +23,13 @@ async function expectError(response: Response, status: number, code: string) {
 describe('users (IBM User Management) and accounts (the operator’s API)', () => {
   let server: TestServer;
   let owner: ReturnType<typeof sdkFor>;
-  let ownerToken: string;
   let accountId: string;
   let ownerIamId: string;
   let call: ReturnType<typeof callWith>;
 
   beforeAll(async () => {
     server = await startTestServer();
-    const ownerKey = server.berth.ownerApiKey!;
-    owner = sdkFor(server, ownerKey);
-    ownerToken = await tokenFor(server, ownerKey);
-    call = callWith(server, () => ownerToken);
-    const details = (await owner.identity.getApiKeysDetails({ iamApiKey: ownerKey })).result;
-    accountId = details.account_id!;
-    ownerIamId = details.iam_id;
+    ({ sdk: owner, call, accountId, iamId: ownerIamId } = await ownerSession(server));
   });
   afterAll(async () => {
     expect(await server.serverErrors()).toEqual([]);

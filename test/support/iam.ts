@@ -67,3 +67,12 @@ export function policyBody(iamId: string, accountId: string, roles: string[], at
     ],
   };
 }
+
+/** The bootstrap owner of a test server: their SDK clients, a token, a raw caller, and who they are. */
+export async function ownerSession(server: Pick<TestServer, 'url' | 'berth'>) {
+  const apikey = server.berth.ownerApiKey!;
+  const sdk = sdkFor(server, apikey);
+  const token = await tokenFor(server, apikey);
+  const details = (await sdk.identity.getApiKeysDetails({ iamApiKey: apikey })).result;
+  return { sdk, token, call: callWith(server, () => token), accountId: details.account_id!, iamId: details.iam_id };
+}

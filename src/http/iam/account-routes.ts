@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountRecord } from '../../iam/identities.js';
+import { email, name } from './identity-input.js';
 import type { IdentityRoute } from './identity-route.js';
 import { apiKeyView } from './identity-views.js';
 
@@ -8,11 +9,7 @@ const schemas = {
     body: {
       type: 'object',
       required: ['name', 'owner_email'],
-      properties: {
-        name: { type: 'string', minLength: 1, maxLength: 255 },
-        owner_email: { type: 'string', minLength: 3, maxLength: 255, pattern: '^[^\\s@]+@[^\\s@]+$' },
-        owner_name: { type: 'string', minLength: 1, maxLength: 255 },
-      },
+      properties: { name, owner_email: email, owner_name: name },
     },
   },
 };

@@ -7,7 +7,8 @@ import { FilterError, parseFilter, type FilterPredicate } from '../../iam/list-f
 export const IDENTITY_BODY_LIMIT = 64 * 1024;
 
 // Lengths match the columns, so an oversized value is a 400 here rather than a database error.
-const name = { type: 'string', minLength: 1, maxLength: 255 } as const;
+export const name = { type: 'string', minLength: 1, maxLength: 255 } as const;
+export const email = { type: 'string', minLength: 3, maxLength: 255, pattern: '^[^\\s@]+@[^\\s@]+$' } as const;
 const description = { type: 'string', maxLength: 1024 } as const;
 const flag = { type: 'boolean' } as const;
 // A passthrough key value: long enough to be a secret, printable, no spaces.

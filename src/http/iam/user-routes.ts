@@ -3,13 +3,12 @@ import type { UserRecord } from '../../iam/identities.js';
 import { identityErrors } from '../../iam/identity-errors.js';
 import { USER_REALM } from '../../iam/ids.js';
 import { nameParts } from '../../iam/user-admin.js';
+import { email, name } from './identity-input.js';
 import type { IdentityRoute } from './identity-route.js';
 
 type Params = { account_id: string; iam_id: string };
 const paramsOf = (request: FastifyRequest) => request.params as Params;
 
-const name = { type: 'string', minLength: 1, maxLength: 255 } as const;
-const email = { type: 'string', minLength: 3, maxLength: 255, pattern: '^[^\\s@]+@[^\\s@]+$' } as const;
 const schemas = {
   list: { querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 100 }, _start: { type: 'string', maxLength: 32 } } } },
   invite: {
