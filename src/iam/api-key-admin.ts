@@ -41,8 +41,9 @@ type KeyOperation = 'get' | 'create' | 'update' | 'delete' | 'lock' | 'disable';
 
 /**
  * The Identity API's API key operations with who may do them: a user always manages their own
- * keys; anyone else needs an `iam-identity` role on the key's identity (the account owner holds
- * every role). Nothing outside the caller's account exists for them (404).
+ * keys; the keys of a service ID need an `iam-identity` role on it; another user's keys may be
+ * read with such a role but created or changed by the account owner alone (who holds every
+ * role). Nothing outside the caller's account exists for them (404).
  */
 export class ApiKeyAdmin {
   constructor(
@@ -154,6 +155,9 @@ export class ApiKeyAdmin {
 
   private may(principal: Principal, access: SubjectAccess, owner: Identity, operation: KeyOperation): boolean {
     if (principal.kind === 'user' && owner.iamId === principal.iamId) return true;
+    // A key of a user is that user's credential: a role may let others see it, but making or
+    // changing one for them (the owner's, say) would be acting as them, so only the owner may.
+    if (owner.kind === 'user' && operation !== 'get') return principal.isAccountOwner;
     return access.can(`iam-identity.apikey.${operation}`, identityResource.keysOf(owner));
   }
 

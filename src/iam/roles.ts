@@ -7,8 +7,9 @@
  * "account management" services, `serviceType=platform_service`):
  *
  * - `iam-identity` gates service IDs, and API keys that belong to someone else (a user's own keys
- *   need no policy). Viewer reads; Operator also locks and unlocks; Editor and Administrator also
- *   create, update, disable and delete. The service role ServiceIdCreator only creates service IDs.
+ *   need no policy; another user's it only lets one read, see api-key-admin.ts). Viewer reads;
+ *   Operator also locks and unlocks; Editor and Administrator also create, update, disable and
+ *   delete. The service role ServiceIdCreator only creates service IDs.
  *   A policy may name one service ID (`resourceType=serviceid`, `resource=ServiceId-…`): it then
  *   covers that service ID and its API keys only.
  * - `iam-access-management` lets Viewer, Operator, Editor and Administrator read every policy of

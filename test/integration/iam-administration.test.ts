@@ -77,7 +77,13 @@ describe('IAM administration is authorized by policies', () => {
     const grantIt = await admin.call('/v1/policies', { method: 'POST', body: policyBody(made.iam_id, accountId, ['Writer'], { serviceName: 'container-registry' }) });
     expect(grantIt.status).toBe(403);
     expect(((await grantIt.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('insufficent_permissions');
-    // The keys of a user are not a service ID's: Editor on the service covers them too, but a user's own are theirs.
+    // A user's keys are that user's credentials: Editor may see the owner's, not make or change them.
+    const ownerIamId = (await owner.identity.listApiKeys({})).result.apikeys[0]!.iam_id;
+    const ownerKeys = (await admin.sdk.identity.listApiKeys({ iamId: ownerIamId })).result.apikeys;
+    expect(ownerKeys.length).toBeGreaterThan(0);
+    expect((await admin.call('/v1/apikeys', { method: 'POST', body: { name: 'takeover', iam_id: ownerIamId } })).status).toBe(403);
+    expect((await admin.call(`/v1/apikeys/${ownerKeys[0]!.id}`, { method: 'DELETE' })).status).toBe(403);
+    expect((await admin.call(`/v1/apikeys/${ownerKeys[0]!.id}/disable`, { method: 'POST' })).status).toBe(403);
     expect((await admin.sdk.identity.deleteServiceId({ id: made.id! })).status).toBe(204);
     await expect(tokenFor(server, key.apikey)).rejects.toThrow(/400/);
   });
