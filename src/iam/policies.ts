@@ -131,7 +131,7 @@ export class Policies {
   async retireSubject(trx: Kysely<Database>, accountId: string, iamId: string, modifiedBy: string): Promise<void> {
     const result = await trx
       .updateTable('policies')
-      .set({ state: 'deleted', last_modified_by_id: modifiedBy, last_modified_at: this.ctx.clock() })
+      .set((eb) => ({ state: 'deleted', version: eb('version', '+', 1), last_modified_by_id: modifiedBy, last_modified_at: this.ctx.clock() }))
       .where('account_id', '=', accountId)
       .where('subject_iam_id', '=', iamId)
       .where('state', '=', 'active')

@@ -26,8 +26,6 @@ const schemas = {
     body: {
       type: 'object',
       properties: { firstname: name, lastname: name, email, state: { type: 'string' } },
-      // IBM's profile also has phone numbers and a photo; Berth keeps no such thing and says so.
-      not: { anyOf: [{ required: ['phonenumber'] }, { required: ['altphonenumber'] }, { required: ['photo'] }] },
     },
   },
 };
@@ -110,8 +108,17 @@ export const userRoutes: IdentityRoute[] = [
     schema: schemas.update,
     async handle(request, principal, iam) {
       const { account_id: accountId, iam_id: iamId } = paramsOf(request);
-      const body = (request.body ?? {}) as { firstname?: string; lastname?: string; email?: string; state?: string };
-      await iam.userAdmin.update(principal, accountId, iamId, body);
+      const body = (request.body ?? {}) as Record<string, string | undefined>;
+      // IBM's profile also has phone numbers and a photo; Berth keeps no such thing and says so.
+      const unkept = ['phonenumber', 'altphonenumber', 'photo'].filter((field) => body[field] !== undefined);
+      if (unkept.length > 0) throw identityErrors.invalid(`Berth keeps no ${unkept.join(', ')} for users`);
+      const { firstname, lastname, email: newEmail, state } = body;
+      await iam.userAdmin.update(principal, accountId, iamId, {
+        ...(firstname !== undefined ? { firstname } : {}),
+        ...(lastname !== undefined ? { lastname } : {}),
+        ...(newEmail !== undefined ? { email: newEmail } : {}),
+        ...(state !== undefined ? { state } : {}),
+      });
       return {};
     },
   },
