@@ -72,6 +72,9 @@ export class UserAdmin {
       subjects: [{ attributes: [{ name: 'iam_id', value: subject }] }],
     });
     for (const policy of invitation.policies) await this.policyAdmin.check(principal, policyBody('BERTHid-INVITEE', policy));
+    // Two policies on the same resources would conflict once the first is written.
+    const targets = invitation.policies.map((policy) => JSON.stringify(policy.resources));
+    if (new Set(targets).size !== targets.length) throw identityErrors.invalid('iam_policy names the same resources twice; give both roles in one policy');
 
     const created: UserRecord[] = [];
     for (const user of invitation.users) {

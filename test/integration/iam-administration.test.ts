@@ -136,8 +136,9 @@ describe('IAM administration is authorized by policies', () => {
 
   it('Administrator on a namespace grants access to that namespace only', async () => {
     const lead = await userWithKey('lead@example.com');
-    await grant(lead.iamId, ['Administrator'], { serviceName: 'container-registry', resourceType: 'namespace', resource: 'team-a' });
+    const leadsOwn = await grant(lead.iamId, ['Administrator'], { serviceName: 'container-registry', resourceType: 'namespace', resource: 'team-a' });
     const pusher = await serviceIdWithKey('team-a-pusher');
+    const elsewhere = await grant(pusher.iamId, ['Reader'], { serviceName: 'container-registry', resourceType: 'namespace', resource: 'team-b' });
 
     const onTeamA = policyBody(pusher.iamId, accountId, ['Writer'], { serviceName: 'container-registry', resourceType: 'namespace', resource: 'team-a' });
     const created = (await lead.sdk.policies.createPolicy(onTeamA as never)).result;
@@ -159,8 +160,8 @@ describe('IAM administration is authorized by policies', () => {
     expect((await lead.call(`/v1/policies/${created.id}`, { method: 'PUT', body: widened, headers: { 'if-match': '*' } })).status).toBe(403);
     // It reads what it may write, and what names it; not the others'.
     const listed = (await lead.sdk.policies.listPolicies({ accountId })).result.policies.map((p) => p.id);
-    expect(listed).toContain(created.id);
-    expect(listed.every((id) => id !== undefined)).toBe(true);
+    expect(listed.sort()).toEqual([leadsOwn, created.id].sort());
+    expect((await lead.call(`/v1/policies/${elsewhere}`)).status).toBe(403);
     expect((await lead.sdk.policies.deletePolicy({ policyId: created.id! })).status).toBe(204);
     const after = await server.berth.iam.authorization.for({ iamId: pusher.iamId, accountId, isAccountOwner: false });
     expect(after.grantedActions({ accountId, region: 'us-south', namespace: 'team-a' })).toEqual([]);
