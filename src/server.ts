@@ -1,15 +1,25 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { anonymousOnly, type Authenticator } from './auth/authenticate.js';
-import { allowAll, type Authorizer } from './auth/authorize.js';
+import type { Caller } from './auth/access.js';
+import type { Authenticator } from './auth/authenticate.js';
+import type { Authorizer } from './auth/authorize.js';
+import { RegistryCredentials } from './auth/credentials.js';
+import { RegistryGrants } from './auth/grants.js';
+import { RegistryLogin } from './auth/login.js';
+import { iamAuthenticator, iamAuthorizer } from './auth/registry-seams.js';
+import { RegistryTokens } from './auth/registry-tokens.js';
 import type { BerthConfig } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { buildApp } from './http/app.js';
+import { RegionListeners, RegionRouter } from './http/regions.js';
 import { systemClock } from './registry/clock.js';
+import { regionView, type RegionRegistry } from './registry/regional.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { bootstrapOwner } from './iam/bootstrap.js';
+import { FailureLimiter } from './iam/failure-limiter.js';
 import { createIam, type Iam } from './iam/iam.js';
+import { subTypeOf } from './iam/principal.js';
 import { ServerSecret } from './iam/server-secret.js';
 
 export interface Berth {
@@ -18,6 +28,11 @@ export interface Berth {
   iam: Iam;
   /** The owner API key, when this start created it (first start on an empty database). */
   ownerApiKey?: string;
+  /**
+   * Listens on the main address and on the listener of every region with a port of its own;
+   * answers the ports each region's registry is reachable on.
+   */
+  listen(options?: { host?: string; port?: number }): Promise<{ port: number; regions: Record<string, number> }>;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -26,7 +41,7 @@ export interface BerthOptions {
   /** PostgreSQL schema (tests isolate themselves in one each). */
   databaseSchema?: string;
   logStream?: NodeJS.WritableStream;
-  /** Replace the open registry's seams (the IAM issues plug in here; tests exercise denial). */
+  /** Replace the registry's IAM seams (tests of the OCI surface run it open; others exercise denial). */
   authenticator?: Authenticator;
   authorizer?: Authorizer;
 }
@@ -49,6 +64,7 @@ function startUploadJanitor(registry: Registry, config: BerthConfig, log: Fastif
 function openConfiguredDatabase(config: BerthConfig, schema?: string): Promise<DatabaseHandle> {
   return openDatabase({
     sqlitePath: join(config.dataDir, 'berth.db'),
+    defaultRegion: config.regions[0]!.name,
     ...(config.databaseUrl ? { url: config.databaseUrl } : {}),
     ...(schema ? { schema } : {}),
   });
@@ -81,24 +97,51 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   const registry = createRegistry({ db: database.db, dialect: database.dialect, store, clock: systemClock });
   const iam = iamOver(config, database);
   const ownerApiKey = await bootstrapOwner(database.db, iam.identities, iam.apiKeys, config.dataDir);
-  const app = await buildApp({
+
+  const router = new RegionRouter(config.regions);
+  const views = new Map<string, RegionRegistry>(router.names().map((name) => [name, regionView(registry, name)]));
+  const registryOf = (region: string) => views.get(region)!;
+  const credentials = new RegistryCredentials(iam, new FailureLimiter(config.tokenFailuresPerMinute, 60_000, Date.now));
+  const grants = new RegistryGrants(iam.authorization, registry.namespaces);
+  const tokens = new RegistryTokens(iam.signingKeys, config.registryTokenSeconds, systemClock);
+  // A token names who it is for; whether they own the account is asked again when policies decide.
+  const subjectOf = async (caller: Caller & { kind: 'principal' }) => {
+    if (caller.subject) return caller;
+    const subject = await iam.principalOf({ iamId: caller.id, accountId: caller.account ?? '', subType: subTypeOf(caller.id) });
+    return subject ? { ...caller, subject } : caller;
+  };
+
+  const { app, handler } = await buildApp({
     config,
     db: database.db,
     registry,
+    registryOf,
+    regionOf: (request) => router.regionOf(request),
+    hostOf: (region) => config.regions.find((r) => r.name === region)?.host,
     iam,
-    authenticator: options.authenticator ?? anonymousOnly,
-    authorizer: options.authorizer ?? allowAll,
+    login: new RegistryLogin(credentials, grants, tokens),
+    authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),
+    authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
+  const listeners = new RegionListeners(router, handler);
   const janitor = startUploadJanitor(registry, config, app.log);
   return {
     app,
     registry,
     iam,
     ...(ownerApiKey ? { ownerApiKey } : {}),
+    async listen(listen = {}) {
+      const host = listen.host ?? config.host;
+      await app.listen({ host, port: listen.port ?? config.port });
+      const { port } = app.server.address() as { port: number };
+      const regions = await listeners.listen(host);
+      for (const name of router.names()) regions[name] ??= port;
+      return { port, regions };
+    },
     async close() {
       clearInterval(janitor);
-      await app.close();
+      await Promise.all([app.close(), listeners.close()]);
       await database.close();
     },
   };

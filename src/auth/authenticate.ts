@@ -3,10 +3,19 @@ import { ANONYMOUS, type Caller } from './access.js';
 
 /** Turns a request's credentials into a caller; throws an OciError UNAUTHORIZED for bad credentials. */
 export interface Authenticator {
-  authenticate(headers: IncomingHttpHeaders): Promise<Caller>;
+  /**
+   * `region` is the region whose registry the request reached (a registry token is only good
+   * there); `client` is the client's address, to count failed logins against.
+   */
+  authenticate(headers: IncomingHttpHeaders, region: string, client: string): Promise<Caller>;
+  /**
+   * The Bearer challenge's realm and service when callers must log in (anonymous ones get a 401 on
+   * `/v2/` and everywhere else); absent for a registry without authentication, where `/v2/` is 200.
+   */
+  readonly challenge?: { service: string; realmPath: string };
 }
 
-/** Accepts everyone as anonymous: the registry before IAM. */
+/** Accepts everyone as anonymous: a registry without IAM (tests of the OCI surface use it). */
 export const anonymousOnly: Authenticator = {
   async authenticate() {
     return ANONYMOUS;

@@ -6,10 +6,16 @@ import type { Access, Caller } from './access.js';
  * tell a forbidden repository from a missing one by how the question is answered.
  */
 export interface Authorizer {
-  authorize(caller: Caller, access: Access): Promise<ReadonlySet<string>>;
+  /** What this request's credentials grant (a registry token: what it lists). */
+  authorize(caller: Caller, access: Access, region: string): Promise<ReadonlySet<string>>;
+  /**
+   * What the caller's policies grant now, whatever its token lists: for listing the catalog, and
+   * for finishing an upload it opened after its token expired. Defaults to `authorize`.
+   */
+  current?(caller: Caller, access: Access, region: string): Promise<ReadonlySet<string>>;
 }
 
-/** Grants everything to everyone: the registry before IAM. */
+/** Grants everything to everyone: a registry without IAM (tests of the OCI surface use it). */
 export const allowAll: Authorizer = {
   async authorize(_caller, access) {
     return new Set<string>(access.actions);

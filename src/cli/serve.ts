@@ -50,7 +50,8 @@ export function registerServe(program: Command): void {
       if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
       const config = loadConfig(input);
       const berth = await createBerth(config);
-      await berth.app.listen({ host: config.host, port: config.port });
+      const { regions } = await berth.listen();
+      berth.app.log.info({ regions }, 'listening');
       if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `http://${config.host}:${config.port}`);
 
       let stopping = false;

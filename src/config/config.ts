@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_REGION, parseRegions, type RegionConfig } from './regions.js';
 
 /** Every setting Berth reads, after flags, environment and defaults are merged and validated. */
 export interface BerthConfig {
@@ -22,6 +23,10 @@ export interface BerthConfig {
     /** Largest `n` honoured on tag and catalog lists; larger requests are paged with a Link. */
     maxPageSize: number;
   };
+  /** The registry's regions (at least one); IAM is global. */
+  regions: RegionConfig[];
+  /** How long a registry token from `/oauth/token` is valid. */
+  registryTokenSeconds: number;
   /** Failed token requests one client may make per minute before it is answered 429. */
   tokenFailuresPerMinute: number;
   /** How long an IAM refresh token stays valid (IBM's maximum is 72 hours). */
@@ -97,6 +102,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       maxManifestBytes: 4 * 1024 * 1024,
       maxPageSize: 1000,
     },
+    regions: parseRegions(fromEnv('BERTH_REGIONS') ?? DEFAULT_REGION, (message) => new ConfigError(message)),
+    registryTokenSeconds: 60 * parseCount(fromEnv('BERTH_REGISTRY_TOKEN_MINUTES') ?? '15', 'BERTH_REGISTRY_TOKEN_MINUTES'),
     tokenFailuresPerMinute: 20,
     refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),
     uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),

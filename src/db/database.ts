@@ -9,6 +9,7 @@ import { iamMigration } from './migrations/0002-iam.js';
 import { refreshTokensMigration } from './migrations/0003-refresh-tokens.js';
 import { policiesMigration } from './migrations/0004-policies.js';
 import { iamAdministrationMigration } from './migrations/0005-iam-administration.js';
+import { regionsMigration } from './migrations/0006-regions-namespaces.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -24,6 +25,8 @@ export interface DatabaseOptions {
   sqlitePath: string;
   /** PostgreSQL schema to use (created when missing); lets tests share one database. */
   schema?: string;
+  /** The region repositories from before regions existed move to. */
+  defaultRegion: string;
 }
 
 const PG_INT8 = 20;
@@ -94,13 +97,14 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Ky
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-function migrations(dialect: Dialect): Record<string, Migration> {
+function migrations(dialect: Dialect, defaultRegion: string): Record<string, Migration> {
   return {
     '0001-registry': registryMigration(dialect),
     '0002-iam': iamMigration(),
     '0003-refresh-tokens': refreshTokensMigration(),
     '0004-policies': policiesMigration(),
     '0005-iam-administration': iamAdministrationMigration(),
+    '0006-regions-namespaces': regionsMigration(dialect, defaultRegion),
   };
 }
 
@@ -146,7 +150,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const migrationTableSchema = dialect === 'postgres' ? await currentSchema(db) : undefined;
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => migrations(dialect) },
+    provider: { getMigrations: async () => migrations(dialect, options.defaultRegion) },
     ...(migrationTableSchema !== undefined ? { migrationTableSchema } : {}),
   });
   // Kysely takes no migration lock on SQLite, so two processes starting on a new file would both

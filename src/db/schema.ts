@@ -53,6 +53,18 @@ export interface UploadsTable {
   size: number;
   created_at: number;
   updated_at: number;
+  /** Who opened the session: they may finish it after their registry token expires. */
+  owner_iam_id: string | null;
+}
+
+/** A namespace: the first component of repository names, owned by one account in one region. */
+export interface NamespacesTable {
+  region: string;
+  name: string;
+  account_id: string;
+  resource_group: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface AccountsTable {
@@ -183,6 +195,7 @@ export interface Database {
   manifest_references: ManifestReferencesTable;
   tags: TagsTable;
   uploads: UploadsTable;
+  namespaces: NamespacesTable;
   accounts: AccountsTable;
   users: UsersTable;
   service_ids: ServiceIdsTable;

@@ -1,17 +1,22 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { createServer, type RequestListener } from 'node:http';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Authorizer } from '../auth/authorize.js';
 import type { Authenticator } from '../auth/authenticate.js';
+import type { RegistryLogin } from '../auth/login.js';
 import type { BerthConfig } from '../config/config.js';
 import type { Database } from '../db/schema.js';
 import type { Iam } from '../iam/iam.js';
+import type { RegionRegistry } from '../registry/regional.js';
 import type { Registry } from '../registry/registry.js';
+import { managementRoutes } from './cr/management-routes.js';
 import { registerDrain } from './drain.js';
 import { registerHealth } from './health.js';
 import { identityRoutes } from './iam/identity-routes.js';
 import { policyRoutes } from './iam/policy-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
+import { oauthTokenRoutes } from './oauth/token-routes.js';
 import { registerRequestLog } from './request-log.js';
 import { v2Plugin } from './v2/plugin.js';
 
@@ -19,19 +24,30 @@ export interface AppDependencies {
   config: BerthConfig;
   db: Kysely<Database>;
   registry: Registry;
+  registryOf(region: string): RegionRegistry;
+  regionOf(request: FastifyRequest): string;
+  /** A region's configured registry host, if any. */
+  hostOf(region: string): string | undefined;
   iam: Iam;
+  login: RegistryLogin;
   authenticator: Authenticator;
   authorizer: Authorizer;
   /** A pino destination; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
 }
 
-export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
+/** The app, and the request handler that further listeners (regions with ports of their own) hand requests to. */
+export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; handler: RequestListener }> {
+  let handler: RequestListener | undefined;
   const app = Fastify({
     logger: {
       level: deps.config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["iam-apikey"]'],
       ...(deps.logStream ? { stream: deps.logStream } : {}),
+    },
+    serverFactory: (listener) => {
+      handler = listener;
+      return createServer(listener);
     },
     // Our own onResponse hook writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
@@ -50,11 +66,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute });
   await app.register(identityRoutes, { iam: deps.iam });
   await app.register(policyRoutes, { iam: deps.iam });
+  await app.register(oauthTokenRoutes, { login: deps.login, regionOf: deps.regionOf });
+  await app.register(managementRoutes, { iam: deps.iam, registry: deps.registry, registryOf: deps.registryOf, regionOf: deps.regionOf, hostOf: deps.hostOf });
   await app.register(v2Plugin, {
-    registry: deps.registry,
+    registryOf: deps.registryOf,
+    regionOf: deps.regionOf,
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
     config: deps.config,
   });
-  return app;
+  return { app, handler: handler! };
 }

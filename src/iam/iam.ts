@@ -27,13 +27,14 @@ export interface Iam {
   apiKeys: ApiKeys;
   signingKeys: SigningKeys;
   tokens: TokenService;
+  refreshTokens: RefreshTokens;
   verifier: TokenVerifier;
   serviceIds: ServiceIds;
   policies: Policies;
   /** The only reader of policies for decisions, with its per-subject cache. */
   authorization: Authorization;
   /** The principal a verified token stands for, if it still exists. */
-  principalOf(token: TokenSubject): Promise<Principal | undefined>;
+  principalOf(token: Pick<TokenSubject, 'iamId' | 'accountId' | 'subType'>): Promise<Principal | undefined>;
   /** The APIs' operations, each with who may do what. */
   apiKeyAdmin: ApiKeyAdmin;
   serviceIdAdmin: ServiceIdAdmin;
@@ -68,6 +69,7 @@ export function createIam(deps: {
     apiKeys,
     signingKeys,
     tokens,
+    refreshTokens,
     verifier,
     serviceIds,
     policies,

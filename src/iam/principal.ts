@@ -14,7 +14,7 @@ export interface Principal extends Subject {
  * The principal behind a verified access token, or undefined when the identity is gone (deleted
  * since the token was issued) or no longer in the account the token names.
  */
-export async function resolvePrincipal(db: Kysely<Database>, token: TokenSubject): Promise<Principal | undefined> {
+export async function resolvePrincipal(db: Kysely<Database>, token: Pick<TokenSubject, 'iamId' | 'accountId' | 'subType'>): Promise<Principal | undefined> {
   // Users and service IDs have the same two columns asked for here.
   const table = token.subType === 'User' ? 'users' : ('service_ids' as 'users');
   const identity = await db.selectFrom(table).select('account_id').where('iam_id', '=', token.iamId).executeTakeFirst();
@@ -29,4 +29,9 @@ export async function resolvePrincipal(db: Kysely<Database>, token: TokenSubject
     isAccountOwner,
     isOperator: isAccountOwner && account.operator === 1,
   };
+}
+
+/** The kind of identity an IAM ID names, from its form: service IDs are `iam-ServiceId-…`. */
+export function subTypeOf(iamId: string): TokenSubject['subType'] {
+  return iamId.startsWith('iam-ServiceId-') ? 'ServiceId' : 'User';
 }

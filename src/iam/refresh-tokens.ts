@@ -41,6 +41,27 @@ export class RefreshTokens {
 
   /** Uses up a refresh token presented by `clientId`; the session it belonged to, if still valid. */
   async redeem(token: string, clientId: string): Promise<RefreshSession> {
+    const { row, hash } = await this.lookup(token, [clientId]);
+    // Deleting first makes a token single-use even when two requests race with it.
+    const deleted = await this.ctx.db.deleteFrom('refresh_tokens').where('token_hash', '=', hash).executeTakeFirst();
+    if (deleted.numDeletedRows === 0n) throw invalid();
+    if (row.expires_at <= this.ctx.clock()) throw expired();
+    return { iamId: row.iam_id, apiKeyId: row.api_key_id, clientId: row.client_id };
+  }
+
+  /**
+   * The session of a refresh token, leaving the token in place: registry clients store the
+   * password they logged in with (`iamrefresh`) or the identity token they were given, and present
+   * it again for every token, so those stay good until they expire or their key goes.
+   */
+  async check(token: string, clientIds: readonly string[]): Promise<RefreshSession> {
+    const { row } = await this.lookup(token, clientIds);
+    if (row.expires_at <= this.ctx.clock()) throw expired();
+    return { iamId: row.iam_id, apiKeyId: row.api_key_id, clientId: row.client_id };
+  }
+
+  /** The token's row when it belongs to one of `clientIds` and its API key may still authenticate. */
+  private async lookup(token: string, clientIds: readonly string[]) {
     const hash = this.ctx.secret.hash(token);
     const now = this.ctx.clock();
     const row = await this.ctx.db
@@ -50,14 +71,10 @@ export class RefreshTokens {
       .where('r.token_hash', '=', hash)
       .executeTakeFirst();
     // A token of another client, or of a key gone, disabled or expired, is as good as none.
-    if (!row || row.client_id !== clientId || row.disabled || (row.key_expires_at !== null && row.key_expires_at <= now)) {
+    if (!row || !clientIds.includes(row.client_id) || row.disabled || (row.key_expires_at !== null && row.key_expires_at <= now)) {
       throw invalid();
     }
-    // Deleting first makes a token single-use even when two requests race with it.
-    const deleted = await this.ctx.db.deleteFrom('refresh_tokens').where('token_hash', '=', hash).executeTakeFirst();
-    if (deleted.numDeletedRows === 0n) throw invalid();
-    if (row.expires_at <= now) throw expired();
-    return { iamId: row.iam_id, apiKeyId: row.api_key_id, clientId: row.client_id };
+    return { row, hash };
   }
 
   /** Drops expired tokens; a housekeeping call, not needed for correctness. */

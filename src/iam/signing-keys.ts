@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { IamContext } from './context.js';
 
 export interface SigningKey {
@@ -13,9 +13,12 @@ export interface SigningKey {
  */
 /** How long a node keeps signing with the key it loaded before looking for a newer one. */
 const SIGNER_CACHE_MS = 60_000;
+/** How long a node trusts its copy of the public keys before reading them again. */
+const VERIFIER_CACHE_MS = 30_000;
 
 export class SigningKeys {
   private current: (SigningKey & { loadedAt: number }) | undefined;
+  private published: { keys: ReturnType<typeof createLocalJWKSet>; kids: Set<string>; at: number } | undefined;
 
   constructor(
     private readonly ctx: IamContext,
@@ -78,6 +81,20 @@ export class SigningKeys {
     return { keys: rows.map((row) => JSON.parse(row.public_jwk) as JWK) };
   }
 
+  /**
+   * The published keys as a verification key set, cached briefly; a token signed with a `kid` not in
+   * the cached set (a rotation on another node) refreshes it at once.
+   */
+  async verificationKeys(token: string): Promise<ReturnType<typeof createLocalJWKSet>> {
+    const kid = kidOf(token);
+    const fresh = this.published && this.ctx.clock() - this.published.at < VERIFIER_CACHE_MS;
+    if (!this.published || !fresh || (kid !== undefined && !this.published.kids.has(kid))) {
+      const jwks = await this.jwks();
+      this.published = { keys: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid ?? '')), at: this.ctx.clock() };
+    }
+    return this.published.keys;
+  }
+
   private newestActive() {
     return this.ctx.db
       .selectFrom('signing_keys')
@@ -85,5 +102,14 @@ export class SigningKeys {
       .where('retired_at', 'is', null)
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
+  }
+}
+
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
   }
 }

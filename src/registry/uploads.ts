@@ -10,6 +10,8 @@ export interface UploadSession {
   repository: string;
   /** Bytes received so far. */
   size: number;
+  /** The principal that opened it, when there was one. */
+  owner: string | null;
 }
 
 /** A chunk's declared position: `Content-Range: start-end`, both inclusive. */
@@ -50,27 +52,27 @@ export class Uploads {
     private readonly blobs: Blobs,
   ) {}
 
-  async start(repository: string): Promise<UploadSession> {
+  async start(repository: string, owner?: string): Promise<UploadSession> {
     const now = this.ctx.clock();
     const id = randomUUID();
     await this.ctx.store.createUpload(id);
     await this.ctx.db.transaction().execute(async (trx) => {
       await ensureRepository(trx, repository, now);
-      await trx.insertInto('uploads').values({ id, repository, size: 0, created_at: now, updated_at: now }).execute();
+      await trx.insertInto('uploads').values({ id, repository, size: 0, created_at: now, updated_at: now, owner_iam_id: owner ?? null }).execute();
     });
-    return { id, repository, size: 0 };
+    return { id, repository, size: 0, owner: owner ?? null };
   }
 
   /** The session, only when it belongs to `repository`: an id alone opens nothing. */
   async get(repository: string, id: string): Promise<UploadSession> {
     const row = await this.ctx.db
       .selectFrom('uploads')
-      .select(['id', 'repository', 'size'])
+      .select(['id', 'repository', 'size', 'owner_iam_id'])
       .where('id', '=', id)
       .where('repository', '=', repository)
       .executeTakeFirst();
     if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
-    return row;
+    return { id: row.id, repository: row.repository, size: row.size, owner: row.owner_iam_id };
   }
 
   /**

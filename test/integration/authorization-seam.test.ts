@@ -55,7 +55,7 @@ describe('the authorization seam', () => {
   let referrer: PushedImage;
 
   beforeAll(async () => {
-    server = await startTestServer({ seams: { authenticator, authorizer } });
+    server = await startTestServer({ auth: { authenticator, authorizer } });
     const admin = new OciClient(server.url);
     const fetchAsAdmin = admin.fetch.bind(admin);
     admin.fetch = (path, init) => fetchAsAdmin(path, { ...init, headers: { ...(init?.headers ?? {}), ...as('admin') } });

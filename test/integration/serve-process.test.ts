@@ -116,6 +116,22 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
   }
 }
 
+/** The owner key of a data folder as registry credentials (`iamapikey`, sent as HTTP Basic). */
+function ownerBasic(dataDir: string): string {
+  const key = readFileSync(join(dataDir, 'owner-apikey'), 'utf8').trim();
+  return `Basic ${Buffer.from(`iamapikey:${key}`).toString('base64')}`;
+}
+
+/** Creates a namespace through the management API, as the owner. */
+async function addNamespace(proc: BerthProcess, dataDir: string, name: string): Promise<void> {
+  const key = readFileSync(join(dataDir, 'owner-apikey'), 'utf8').trim();
+  const grant = new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: key });
+  const token = ((await (await fetch(`${proc.url}/identity/token`, { method: 'POST', body: grant })).json()) as { access_token: string }).access_token;
+  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { account: { bss: string } };
+  const created = await fetch(`${proc.url}/api/v1/namespaces/${name}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, account: claims.account.bss } });
+  expect(created.status).toBe(201);
+}
+
 let tempRoot: string;
 beforeAll(async () => {
   tempRoot = await mkdtemp(join(tmpdir(), 'berth-serve-'));
@@ -233,10 +249,11 @@ describe('berth serve (process)', () => {
     await stopServe(proc);
 
     expect(requests).toHaveLength(2);
-    expect(requests[0]).toMatchObject({ method: 'GET', status: response.status });
+    // Not a username Berth knows: both are refused, and logged without the credentials.
+    expect(requests[0]).toMatchObject({ method: 'GET', status: 401 });
     expect(requests[0]!.url).toMatch(/^\/v2\/\?/);
     expect(new URLSearchParams(String(requests[0]!.url).split('?')[1]).get('n')).toBe('5');
-    expect(requests[1]).toMatchObject({ method: 'GET', url: expect.stringMatching(/^\/v2\/no\/such\/manifests\/latest/), status: 404 });
+    expect(requests[1]).toMatchObject({ method: 'GET', url: expect.stringMatching(/^\/v2\/no\/such\/manifests\/latest/), status: 401 });
     const everything = proc.stdout() + proc.stderr();
     for (const secret of ['hunter2', 'tok3n', 'c2VjcmV0OnNlY3JldA==', 'secret:secret']) {
       expect(everything, `log contains ${secret}`).not.toContain(secret);
@@ -246,10 +263,12 @@ describe('berth serve (process)', () => {
   it('finishes a slow chunk on SIGTERM, exits 0, and keeps the upload across a restart', async () => {
     const dataDir = await freshDataDir();
     const proc = await startServe(dataDir);
-    const started = await fetch(`${proc.url}/v2/slow/upload/blobs/uploads/`, { method: 'POST' });
+    await addNamespace(proc, dataDir, 'slow-lane');
+    const authorization = ownerBasic(dataDir);
+    const started = await fetch(`${proc.url}/v2/slow-lane/upload/blobs/uploads/`, { method: 'POST', headers: { authorization } });
     expect(started.status).toBe(202);
     const location = started.headers.get('location')!;
-    expect(location).toMatch(/^\/v2\/slow\/upload\/blobs\/uploads\/.+/);
+    expect(location).toMatch(/^\/v2\/slow-lane\/upload\/blobs\/uploads\/.+/);
 
     const chunk = randomBytes(256 * 1024);
     const rest = randomBytes(1000);
@@ -261,6 +280,7 @@ describe('berth serve (process)', () => {
         method: 'PATCH',
         agent,
         headers: {
+          authorization,
           'content-type': 'application/octet-stream',
           'content-length': chunk.length,
           'content-range': `0-${chunk.length - 1}`,
@@ -291,7 +311,7 @@ describe('berth serve (process)', () => {
     expect(exit, describeProcess(proc)).toEqual({ code: 0, signal: null });
 
     const again = await startServe(dataDir);
-    const status = await fetch(`${again.url}${location}`);
+    const status = await fetch(`${again.url}${location}`, { headers: { authorization } });
     expect(status.status).toBe(204);
     expect(status.headers.get('range')).toBe(`0-${chunk.length - 1}`);
 
@@ -300,25 +320,29 @@ describe('berth serve (process)', () => {
     const done = await fetch(`${again.url}${location}?digest=${digest}`, {
       method: 'PUT',
       headers: {
+        authorization,
         'content-type': 'application/octet-stream',
         'content-range': `${chunk.length}-${whole.length - 1}`,
       },
       body: rest,
     });
     expect(done.status, await done.clone().text()).toBe(201);
-    const blob = await fetch(`${again.url}/v2/slow/upload/blobs/${digest}`);
+    const blob = await fetch(`${again.url}/v2/slow-lane/upload/blobs/${digest}`, { headers: { authorization } });
     expect(blob.status).toBe(200);
     expect(Buffer.from(await blob.arrayBuffer()).equals(whole)).toBe(true);
     expect(await stopServe(again)).toEqual({ code: 0, signal: null });
   });
 
   it('finishes a download in flight on SIGTERM and exits as soon as it is done', async () => {
-    const proc = await startServe(await freshDataDir());
+    const dataDir = await freshDataDir();
+    const proc = await startServe(dataDir);
+    await addNamespace(proc, dataDir, 'big-lane');
+    const authorization = ownerBasic(dataDir);
     const blob = randomBytes(16 * 1024 * 1024);
     const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
-    const pushed = await fetch(`${proc.url}/v2/big/blob/blobs/uploads/?digest=${digest}`, {
+    const pushed = await fetch(`${proc.url}/v2/big-lane/blob/blobs/uploads/?digest=${digest}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { authorization, 'content-type': 'application/octet-stream' },
       body: blob,
     });
     expect(pushed.status).toBe(201);
@@ -326,7 +350,7 @@ describe('berth serve (process)', () => {
     // The answer's headers go out before the close begins, so only the socket's fate is left to test.
     const agent = new Agent({ keepAlive: true });
     const response = await new Promise<IncomingMessage>((done, fail) => {
-      httpRequest(`${proc.url}/v2/big/blob/blobs/${digest}`, { agent }).on('response', done).on('error', fail).end();
+      httpRequest(`${proc.url}/v2/big-lane/blob/blobs/${digest}`, { agent, headers: { authorization } }).on('response', done).on('error', fail).end();
     });
     response.pause();
     expect(response.statusCode).toBe(200);

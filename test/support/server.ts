@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { allowAll } from '../../src/auth/authorize.js';
+import { anonymousOnly } from '../../src/auth/authenticate.js';
 import { loadConfig, type BerthConfig } from '../../src/config/config.js';
 import { createBerth, type Berth, type BerthOptions } from '../../src/server.js';
 import { freshSchemaName, testBackend, testDatabaseUrl } from './database.js';
@@ -12,6 +13,8 @@ export interface TestServer {
   url: string;
   /** `127.0.0.1:<port>`, the registry host as clients write it. */
   host: string;
+  /** Each region's registry: its URL and host (the main one's, unless it has a port of its own). */
+  regions: Record<string, { url: string; host: string }>;
   dataDir: string;
   config: BerthConfig;
   berth: Berth;
@@ -32,8 +35,11 @@ export interface TestServerOptions {
   dataDir?: string;
   /** Reuse this PostgreSQL schema (with dataDir, to restart on the same data). */
   schema?: string;
-  /** Seams to use instead of the open registry's (to test denial). */
-  seams?: Pick<BerthOptions, 'authenticator' | 'authorizer'>;
+  /**
+   * Registry authentication: `'iam'` is the product's (logins, registry tokens, policies); the
+   * default is an open registry, for tests of the OCI surface itself; or seams of the test's own.
+   */
+  auth?: 'iam' | Pick<BerthOptions, 'authenticator' | 'authorizer'>;
   /** Receives every log line (set `configure: c => (c.logLevel = 'info')` to have some). */
   logSink?: (line: string) => void;
 }
@@ -59,18 +65,23 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
   if (backend === 'postgres') config.databaseUrl = testDatabaseUrl();
   options.configure?.(config);
   const logStream = options.logSink && lineWriter(options.logSink);
+  const seams = options.auth === 'iam' ? {} : (options.auth ?? { authenticator: anonymousOnly, authorizer: allowAll });
   const berth = await createBerth(config, {
-    ...options.seams,
+    ...seams,
     ...(schema ? { databaseSchema: schema } : {}),
     ...(logStream ? { logStream } : {}),
   });
-  await berth.app.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = berth.app.server.address() as AddressInfo;
+  const listening = await berth.listen({ host: '127.0.0.1', port: 0 });
+  const port = listening.port;
   const url = `http://127.0.0.1:${port}`;
+  const regions = Object.fromEntries(
+    Object.entries(listening.regions).map(([name, regionPort]) => [name, { url: `http://127.0.0.1:${regionPort}`, host: `127.0.0.1:${regionPort}` }]),
+  );
   let closed = false;
   return {
     url,
     host: `127.0.0.1:${port}`,
+    regions,
     dataDir,
     config,
     berth,

@@ -3,14 +3,23 @@ import type { Access, Caller } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorize.js';
 import type { Authenticator } from '../../auth/authenticate.js';
 import type { BerthConfig } from '../../config/config.js';
-import type { Registry } from '../../registry/registry.js';
+import type { RegionRegistry } from '../../registry/regional.js';
 
 /** What the /v2 surface is built from. */
-export interface V2Dependencies {
-  registry: Registry;
+export interface V2Options {
+  /** The registry of one region. */
+  registryOf(region: string): RegionRegistry;
+  /** The region a request reached. */
+  regionOf(request: FastifyRequest): string;
   authenticator: Authenticator;
   authorizer: Authorizer;
   config: BerthConfig;
+}
+
+/** What one request's handler works with: its region's registry. */
+export interface V2Dependencies extends V2Options {
+  region: string;
+  registry: RegionRegistry;
 }
 
 /** One matched /v2 request, as its handler sees it. */

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Access } from '../../auth/access.js';
+import type { Access, Caller } from '../../auth/access.js';
+import { formatScope, scopeKey } from '../../auth/scopes.js';
 import { OciError } from '../../oci/errors.js';
 import { isValidRepositoryName } from '../../oci/names.js';
-import type { V2Context, V2Dependencies } from './context.js';
+import type { V2Context, V2Dependencies, V2Options } from './context.js';
 import { matchV2Route, type V2Route } from './routes.js';
 
 /** The access a route needs, in token-scope terms. */
@@ -12,7 +13,45 @@ function accessFor(route: V2Route, name: string): Access | undefined {
   return { type: 'repository', name, actions: [route.action] };
 }
 
-async function dispatch(deps: V2Dependencies, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/** The scope a challenge asks for: a push needs pull too (clients check blobs before they send them). */
+function challengeScope(access: Access): string {
+  if (access.type === 'registry') return formatScope('registry', 'catalog', ['*']);
+  return formatScope('repository', access.name, access.actions.includes('push') ? ['pull', 'push'] : access.actions);
+}
+
+/** 401 with the Bearer challenge (RFC 6750, Docker token auth) when the registry has one. */
+function unauthorized(ctx: V2Context, message: string | undefined, scope?: string, error?: string): OciError {
+  const challenge = ctx.deps.authenticator.challenge;
+  const headers: Record<string, string> = {};
+  if (challenge) {
+    const realm = `${ctx.request.protocol}://${ctx.request.host}${challenge.realmPath}`;
+    headers['WWW-Authenticate'] =
+      `Bearer realm="${realm}",service="${challenge.service}"` + (scope ? `,scope="${scope}"` : '') + (error ? `,error="${error}"` : '');
+  }
+  return new OciError('UNAUTHORIZED', undefined, { headers, ...(message ? { message } : {}) });
+}
+
+/** A token that says nothing of this resource: the client asked for other scopes, not for this one. */
+function tokenSilentOn(caller: Caller, access: Access): boolean {
+  return caller.kind === 'principal' && caller.token !== undefined && !caller.token.access.has(scopeKey(access.type, access.name));
+}
+
+/**
+ * After its token expired, a principal may go on with an upload it opened, as long as its
+ * policies still let it push there: a long layer must not fail half-way (uploads live at most
+ * BERTH_UPLOAD_IDLE_HOURS, the grace the authenticator gives expired tokens).
+ */
+async function mayFinishOwnUpload(ctx: V2Context, access: Access | undefined): Promise<boolean> {
+  const { caller } = ctx;
+  if (caller.kind !== 'principal' || ctx.params.upload === undefined || access?.type !== 'repository') return false;
+  const session = await ctx.deps.registry.uploads.get(ctx.name, ctx.params.upload);
+  if (session.owner !== caller.id) return false;
+  const authorizer = ctx.deps.authorizer;
+  const granted = await (authorizer.current ?? authorizer.authorize)(caller, access, ctx.deps.region);
+  return access.actions.every((action) => granted.has(action));
+}
+
+async function dispatch(options: V2Options, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   reply.header('docker-distribution-api-version', 'registry/2.0');
   const url = request.raw.url ?? '/';
   const queryStart = url.indexOf('?');
@@ -32,7 +71,9 @@ async function dispatch(deps: V2Dependencies, request: FastifyRequest, reply: Fa
     throw new OciError('NAME_INVALID', { name }, { message: 'invalid repository name' });
   }
 
-  const caller = await deps.authenticator.authenticate(request.headers);
+  const region = options.regionOf(request);
+  const deps: V2Dependencies = { ...options, region, registry: options.registryOf(region) };
+  const caller = await deps.authenticator.authenticate(request.headers, region, request.ip);
   const ctx: V2Context = {
     request,
     reply,
@@ -42,21 +83,34 @@ async function dispatch(deps: V2Dependencies, request: FastifyRequest, reply: Fa
     caller,
     deps,
     may: async (access) => {
-      const granted = await deps.authorizer.authorize(caller, access);
+      const granted = await deps.authorizer.authorize(caller, access, region);
       return access.actions.every((action) => granted.has(action));
     },
   };
+  const anonymous = caller.kind === 'anonymous';
   const access = accessFor(route, name);
-  if (access && !(await ctx.may(access))) {
-    if (caller.kind === 'anonymous') throw new OciError('UNAUTHORIZED');
-    if (route.hidden === undefined) throw new OciError('DENIED');
+  // With a login required, `/v2/` asks for one too: that is how clients learn the realm.
+  if (anonymous && !access && deps.authenticator.challenge) throw unauthorized(ctx, undefined);
+  if (caller.kind === 'principal' && caller.token?.expired) {
+    if (!(await mayFinishOwnUpload(ctx, access))) throw unauthorized(ctx, 'the registry token has expired', access && challengeScope(access));
+  } else if (access && !(await ctx.may(access))) {
+    if (anonymous) throw unauthorized(ctx, undefined, challengeScope(access));
+    if (tokenSilentOn(caller, access)) throw unauthorized(ctx, 'the registry token does not cover this repository', challengeScope(access), 'insufficient_scope');
+    if (route.hidden === undefined) {
+      throw new OciError('DENIED', undefined, {
+        message:
+          access.type === 'repository'
+            ? `requested access to the resource is denied: ${access.actions.join(',')} on ${access.name} needs its namespace in your account in region ${region}, and a policy that grants it`
+            : 'requested access to the resource is denied',
+      });
+    }
     return route.hidden(ctx);
   }
   await route.handler(ctx);
 }
 
 /** Registers the whole `/v2` surface: one catch-all route, dispatched through the route table. */
-export async function v2Plugin(app: FastifyInstance, deps: V2Dependencies): Promise<void> {
+export async function v2Plugin(app: FastifyInstance, options: V2Options): Promise<void> {
   // Bodies stay unread streams: blobs go straight to the store, manifests are read with a limit.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -72,7 +126,7 @@ export async function v2Plugin(app: FastifyInstance, deps: V2Dependencies): Prom
   });
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    await dispatch(deps, request, reply);
+    await dispatch(options, request, reply);
     // Handlers call reply.send themselves (streams included); returning the reply tells Fastify so.
     return reply;
   };

@@ -7,6 +7,11 @@ import type { V2Context, V2Handler } from '../context.js';
 import { hasBody, parseContentRange } from '../headers.js';
 import { locations } from '../locations.js';
 
+/** Who opens an upload: they alone may finish it after their token expires. */
+function ownerOf(ctx: V2Context): string | undefined {
+  return ctx.caller.kind === 'principal' ? ctx.caller.id : undefined;
+}
+
 function sendProgress(ctx: V2Context, session: UploadSession, status: number): void {
   ctx.reply
     .code(status)
@@ -56,7 +61,7 @@ export const startUpload: V2Handler = async (ctx) => {
   const uploads = ctx.deps.registry.uploads;
   if (digestParam !== null && mount === null) {
     const digest = requireDigest(digestParam);
-    const session = await uploads.start(ctx.name);
+    const session = await uploads.start(ctx.name, ownerOf(ctx));
     try {
       await uploads.complete(ctx.name, session.id, digest, { source: ctx.request.raw });
     } catch (error) {
@@ -67,7 +72,7 @@ export const startUpload: V2Handler = async (ctx) => {
     return;
   }
 
-  const session = await uploads.start(ctx.name);
+  const session = await uploads.start(ctx.name, ownerOf(ctx));
   const minChunk = ctx.deps.config.registry.chunkMinLength;
   if (minChunk > 0) ctx.reply.header('oci-chunk-min-length', minChunk);
   sendProgress(ctx, session, 202);

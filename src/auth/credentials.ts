@@ -1,0 +1,115 @@
+import { IamError } from '../iam/errors.js';
+import type { FailureLimiter } from '../iam/failure-limiter.js';
+import type { Iam } from '../iam/iam.js';
+import { subTypeOf, type Principal } from '../iam/principal.js';
+import { OciError } from '../oci/errors.js';
+
+/** The client of registry refresh tokens (docker's "identity token"); IAM's own refresh tokens are the CLI's (`bx`). */
+export const REGISTRY_REFRESH_CLIENT = 'berth-registry';
+const IAM_CLI_CLIENT = 'bx';
+
+/** Who logged in, and with which API key when one is behind it (a refresh token is bound to it). */
+export interface Login {
+  principal: Principal;
+  apiKeyId?: string;
+}
+
+/** The three usernames, each saying what its password is (reference §5.3). */
+export const USERNAMES = ['iamapikey', 'iambearer', 'iamrefresh'] as const;
+
+const BAD_CREDENTIALS = 'The login credentials are not valid, or the account is not active.';
+
+function unauthorized(message: string): OciError {
+  return new OciError('UNAUTHORIZED', undefined, { message });
+}
+
+/**
+ * Registry credentials as `docker login -u <kind> -p <secret>` sends them: `iamapikey` with an API
+ * key (user or service ID), `iambearer` with an IAM access token, `iamrefresh` with an IAM refresh
+ * token (the CLI's, or one this registry issued). Anything else is refused, naming the three. A
+ * client that keeps failing is refused for the rest of the minute (429), wherever it logs in.
+ */
+export class RegistryCredentials {
+  constructor(
+    private readonly iam: Iam,
+    private readonly limiter: FailureLimiter,
+  ) {}
+
+  /** `client` is who to count failures against (the client address). */
+  async login(username: string, password: string, client: string): Promise<Login> {
+    this.guard(client);
+    try {
+      return await this.check(username, password);
+    } catch (error) {
+      if (error instanceof OciError && error.code === 'UNAUTHORIZED') this.limiter.recordFailure(client);
+      throw error;
+    }
+  }
+
+  /** A refresh token (docker's identity token, or the CLI's), left usable for the next time. */
+  async refresh(token: string, client: string): Promise<Login> {
+    this.guard(client);
+    try {
+      return await this.refreshSession(token);
+    } catch (error) {
+      if (error instanceof OciError && error.code === 'UNAUTHORIZED') this.limiter.recordFailure(client);
+      throw error;
+    }
+  }
+
+  private guard(client: string): void {
+    try {
+      this.limiter.check(client);
+    } catch (error) {
+      if (!(error instanceof IamError)) throw error;
+      throw new OciError('TOOMANYREQUESTS', undefined, { message: `too many failed logins from this client; ${error.details ?? 'try again later'}`, headers: { 'Retry-After': '60' } });
+    }
+  }
+
+  private async check(username: string, password: string): Promise<Login> {
+    if (!(USERNAMES as readonly string[]).includes(username)) {
+      throw unauthorized(`Unsupported username "${username}": log in as iamapikey (with an API key), iambearer (with an IAM access token) or iamrefresh (with an IAM refresh token).`);
+    }
+    if (password === '') throw unauthorized(`${BAD_CREDENTIALS} The password is empty.`);
+    try {
+      if (username === 'iamapikey') {
+        const key = await this.iam.apiKeys.authenticate(password);
+        return { principal: await this.principal(key.iam_id), apiKeyId: key.id };
+      }
+      if (username === 'iambearer') {
+        const token = await this.iam.verifier.verify(password);
+        const principal = await this.iam.principalOf(token);
+        if (!principal) throw unauthorized(BAD_CREDENTIALS);
+        return { principal };
+      }
+      return await this.refreshSession(password);
+    } catch (error) {
+      if (error instanceof IamError) throw unauthorized(`${BAD_CREDENTIALS} ${error.details ?? error.message}`);
+      throw error;
+    }
+  }
+
+  /** A refresh token, left usable: clients present the same one for every token they need. */
+  private async refreshSession(token: string): Promise<Login> {
+    try {
+      const session = await this.iam.refreshTokens.check(token, [IAM_CLI_CLIENT, REGISTRY_REFRESH_CLIENT]);
+      return { principal: await this.principal(session.iamId), apiKeyId: session.apiKeyId };
+    } catch (error) {
+      if (error instanceof IamError) throw unauthorized(`${BAD_CREDENTIALS} ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** A refresh token for the login, when an API key is behind it: void once that key is deleted or disabled. */
+  async issueRefreshToken(login: Login): Promise<string | undefined> {
+    if (login.apiKeyId === undefined) return undefined;
+    return this.iam.refreshTokens.issue({ iamId: login.principal.iamId, apiKeyId: login.apiKeyId, clientId: REGISTRY_REFRESH_CLIENT });
+  }
+
+  private async principal(iamId: string): Promise<Principal> {
+    const identity = await this.iam.identities.find(iamId);
+    const principal = identity && (await this.iam.principalOf({ iamId, accountId: identity.accountId, subType: subTypeOf(iamId) }));
+    if (!principal) throw unauthorized(BAD_CREDENTIALS);
+    return principal;
+  }
+}

@@ -1,0 +1,73 @@
+import { OciError } from '../oci/errors.js';
+import type { Login, RegistryCredentials } from './credentials.js';
+import type { RegistryGrants } from './grants.js';
+import type { RegistryTokens } from './registry-tokens.js';
+import { REGISTRY_SERVICE } from './registry-seams.js';
+import { parseScopes, ScopeError } from './scopes.js';
+
+/** A token request, from either form of the endpoint (GET with Basic, or the OAuth2 POST). */
+export interface TokenRequest {
+  /** Basic credentials or the POST password grant; absent for the refresh grant or an anonymous ask. */
+  credentials?: { username: string; password: string };
+  /** The POST refresh_token grant. */
+  refreshToken?: string;
+  service?: string;
+  scopes: string[];
+  /** `offline_token=true` (GET) or `access_type=offline` (POST): the answer carries a refresh token. */
+  offline: boolean;
+  region: string;
+  client: string;
+}
+
+/** The answer Docker's token spec describes (`token` for GET clients, `access_token` for OAuth2 ones). */
+export interface TokenAnswer {
+  token: string;
+  access_token: string;
+  expires_in: number;
+  issued_at: string;
+  refresh_token?: string;
+  scope?: string;
+}
+
+/**
+ * Registry login: who the credentials are, then a registry token whose `access` lists exactly what
+ * their policies grant of each requested scope in this region. Asking for more gives less, never
+ * an error (an error would say whether the repository exists). A login carries no scope.
+ */
+export class RegistryLogin {
+  constructor(
+    private readonly credentials: RegistryCredentials,
+    private readonly grants: RegistryGrants,
+    private readonly tokens: RegistryTokens,
+  ) {}
+
+  async token(request: TokenRequest): Promise<TokenAnswer> {
+    const service = request.service ?? REGISTRY_SERVICE;
+    if (service !== REGISTRY_SERVICE) throw new OciError('UNSUPPORTED', { service }, { status: 400, message: `unknown service "${service}"; this registry is "${REGISTRY_SERVICE}"` });
+    let scopes;
+    try {
+      scopes = parseScopes(request.scopes);
+    } catch (error) {
+      if (error instanceof ScopeError) throw new OciError('UNSUPPORTED', undefined, { status: 400, message: error.message });
+      throw error;
+    }
+    const login = await this.authenticate(request);
+    const access = await this.grants.of(login.principal, request.region, scopes);
+    const issued = await this.tokens.issue({ iamId: login.principal.iamId, accountId: login.principal.accountId, region: request.region, service, access });
+    const refreshToken = request.offline ? await this.credentials.issueRefreshToken(login) : undefined;
+    return {
+      token: issued.token,
+      access_token: issued.token,
+      expires_in: issued.expiresIn,
+      issued_at: issued.issuedAt,
+      ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}),
+    };
+  }
+
+  private async authenticate(request: TokenRequest): Promise<Login> {
+    if (request.refreshToken !== undefined) return this.credentials.refresh(request.refreshToken, request.client);
+    if (request.credentials) return this.credentials.login(request.credentials.username, request.credentials.password, request.client);
+    // Berth has no public repositories, so an anonymous token would grant nothing: say so instead.
+    throw new OciError('UNAUTHORIZED', undefined, { message: 'authentication required: log in with username iamapikey and an API key' });
+  }
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { SigningKeys } from '../iam/signing-keys.js';
+
+/** One entry of a registry token's `access` claim, as Docker's token spec writes it. */
+export interface AccessEntry {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
+/** What a verified registry token says. */
+export interface RegistryTokenClaims {
+  iamId: string;
+  accountId: string;
+  region: string;
+  access: AccessEntry[];
+  /** Past its expiry (only ever returned within the grace a caller asked for). */
+  expired: boolean;
+}
+
+export interface IssuedRegistryToken {
+  token: string;
+  expiresIn: number;
+  issuedAt: string;
+}
+
+/** `iss` of registry tokens: never the IAM issuer, so neither kind of token passes for the other. */
+export const REGISTRY_ISSUER = 'berth-registry';
+
+/**
+ * Short-lived RS256 registry tokens, signed with IAM's keys (shared by every node through the
+ * database) and verified offline on every request: signature, issuer, audience (the `service`),
+ * region and expiry.
+ */
+export class RegistryTokens {
+  constructor(
+    private readonly signingKeys: SigningKeys,
+    private readonly lifetimeSeconds: number,
+    private readonly clock: () => number,
+  ) {}
+
+  async issue(claims: { iamId: string; accountId: string; region: string; service: string; access: AccessEntry[] }): Promise<IssuedRegistryToken> {
+    const now = Math.floor(this.clock() / 1000);
+    const { kid, privateKey } = await this.signingKeys.signer();
+    const token = await new SignJWT({ access: claims.access, account: claims.accountId, region: claims.region })
+      .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+      .setIssuer(REGISTRY_ISSUER)
+      .setSubject(claims.iamId)
+      .setAudience(claims.service)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + this.lifetimeSeconds)
+      .setJti(randomUUID())
+      .sign(privateKey);
+    return { token, expiresIn: this.lifetimeSeconds, issuedAt: new Date(now * 1000).toISOString() };
+  }
+
+  /**
+   * The claims of a valid token for this service; undefined for anything else. A token up to
+   * `graceSeconds` past its expiry still verifies, marked expired, so the caller can decide.
+   */
+  async verify(token: string, service: string, graceSeconds = 0): Promise<RegistryTokenClaims | undefined> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await this.signingKeys.verificationKeys(token), {
+        algorithms: ['RS256'],
+        issuer: REGISTRY_ISSUER,
+        audience: service,
+        currentDate: new Date(this.clock()),
+        clockTolerance: graceSeconds,
+      }));
+    } catch (error) {
+      if (error instanceof errors.JOSEError) return undefined;
+      throw error;
+    }
+    const { sub, account, region, access, exp } = payload as JWTPayload & { account?: unknown; region?: unknown; access?: unknown };
+    if (typeof sub !== 'string' || typeof account !== 'string' || typeof region !== 'string' || !Array.isArray(access) || typeof exp !== 'number') return undefined;
+    return { iamId: sub, accountId: account, region, access: access as AccessEntry[], expired: exp * 1000 <= this.clock() };
+  }
+}

@@ -1,0 +1,105 @@
+import type { Selectable } from 'kysely';
+import type { NamespacesTable } from '../db/schema.js';
+import { keyStartsWith, type RegistryContext } from './context.js';
+import { managementErrors } from './management-errors.js';
+import type { Uploads } from './uploads.js';
+
+export type NamespaceRecord = Selectable<NamespacesTable>;
+
+/** IBM's limit of namespaces per account in one region. */
+export const MAX_NAMESPACES_PER_ACCOUNT = 100;
+
+/**
+ * IBM's namespace rule: 4 to 30 lowercase letters, digits, `-` and `_`, starting and ending with a
+ * letter or digit. It must also be one path component of an OCI repository name, whose grammar
+ * allows `_` and `-` only between letters and digits (no `_-` or `___`).
+ */
+export function namespaceNameProblem(name: string): string | undefined {
+  if (name.length < 4 || name.length > 30) return 'a namespace name has 4 to 30 characters';
+  if (!/^[a-z0-9][a-z0-9_-]*[a-z0-9]$/.test(name)) {
+    return 'a namespace name has lowercase letters, digits, - and _, and starts and ends with a letter or digit';
+  }
+  if (!/^[a-z0-9]+(?:(?:_|__|-+)[a-z0-9]+)*$/.test(name)) return 'a namespace name cannot run _ and - together, or three _ in a row';
+  return undefined;
+}
+
+/** The namespace a repository name is in: its first path component. */
+export function namespaceOf(repository: string): string {
+  const slash = repository.indexOf('/');
+  return slash === -1 ? repository : repository.slice(0, slash);
+}
+
+/** Namespaces: unique per region across all accounts, owned by one account. */
+export class Namespaces {
+  constructor(
+    private readonly ctx: RegistryContext,
+    private readonly uploads: Uploads,
+  ) {}
+
+  async get(region: string, name: string): Promise<NamespaceRecord | undefined> {
+    return this.ctx.db.selectFrom('namespaces').selectAll().where('region', '=', region).where('name', '=', name).executeTakeFirst();
+  }
+
+  async list(region: string, accountId: string): Promise<NamespaceRecord[]> {
+    return this.ctx.db.selectFrom('namespaces').selectAll().where('region', '=', region).where('account_id', '=', accountId).orderBy('name').execute();
+  }
+
+  /**
+   * Creates the namespace for the account; `false` when the account owns it already. A name taken
+   * by another account is a conflict: names are unique per region, as in IBM, so this much is
+   * known to everyone who tries the name.
+   */
+  async create(region: string, name: string, accountId: string, resourceGroup?: string): Promise<boolean> {
+    const problem = namespaceNameProblem(name);
+    if (problem) throw managementErrors.invalidNamespace(name, problem);
+    const existing = await this.get(region, name);
+    if (existing) {
+      if (existing.account_id === accountId) return false;
+      throw managementErrors.namespaceTaken(name, region);
+    }
+    const count = (await this.list(region, accountId)).length;
+    if (count >= MAX_NAMESPACES_PER_ACCOUNT) throw managementErrors.namespaceLimit(region);
+    const now = this.ctx.clock();
+    try {
+      await this.ctx.db
+        .insertInto('namespaces')
+        .values({ region, name, account_id: accountId, resource_group: resourceGroup ?? null, created_at: now, updated_at: now })
+        .execute();
+    } catch (error) {
+      // Two creations racing: the primary key lets one in; the other is told as if it came second.
+      const winner = await this.get(region, name);
+      if (!winner) throw error;
+      if (winner.account_id === accountId) return false;
+      throw managementErrors.namespaceTaken(name, region);
+    }
+    return true;
+  }
+
+  async assign(region: string, name: string, resourceGroup: string): Promise<void> {
+    await this.ctx.db
+      .updateTable('namespaces')
+      .set({ resource_group: resourceGroup, updated_at: this.ctx.clock() })
+      .where('region', '=', region)
+      .where('name', '=', name)
+      .execute();
+  }
+
+  /**
+   * Deletes the namespace and everything in it, as IBM does: every repository under it with its
+   * manifests, tags, blob links and open uploads. Blob bytes stay for a collector to sweep once no
+   * repository links them.
+   */
+  async delete(region: string, name: string): Promise<void> {
+    const under = `${region}/${name}/`;
+    const uploads = await this.ctx.db.selectFrom('uploads').select(['id', 'repository']).where(keyStartsWith('repository', under)).execute();
+    for (const upload of uploads) await this.uploads.cancel(upload.repository, upload.id).catch(() => undefined);
+    await this.ctx.db.transaction().execute(async (trx) => {
+      for (const table of ['manifests', 'manifest_references', 'tags', 'repository_blobs', 'uploads'] as const) {
+        await trx.deleteFrom(table).where(keyStartsWith('repository', under)).execute();
+      }
+      await trx.deleteFrom('repositories').where(keyStartsWith('name', under)).execute();
+      const result = await trx.deleteFrom('namespaces').where('region', '=', region).where('name', '=', name).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw managementErrors.namespaceUnknown(name);
+    });
+  }
+}
