@@ -10,6 +10,8 @@ export type Access =
 /** What a registry token grants: actions by scope key (`repository:<name>`, `registry:catalog`). */
 export interface TokenGrant {
   access: ReadonlyMap<string, ReadonlySet<string>>;
+  /** What the client asked the token for, by the same keys. */
+  requested: ReadonlyMap<string, ReadonlySet<string>>;
   /** Past its expiry: good only for finishing an upload its principal opened (see the v2 plugin). */
   expired: boolean;
 }

@@ -53,7 +53,8 @@ export class RegistryLogin {
     }
     const login = await this.authenticate(request);
     const access = await this.grants.of(login.principal, request.region, scopes);
-    const issued = await this.tokens.issue({ iamId: login.principal.iamId, accountId: login.principal.accountId, region: request.region, service, access });
+    const requested = scopes.map((scope) => ({ type: scope.type, name: scope.name, actions: [...scope.actions] as string[] }));
+    const issued = await this.tokens.issue({ iamId: login.principal.iamId, accountId: login.principal.accountId, region: request.region, service, access, requested });
     const refreshToken = request.offline ? await this.credentials.issueRefreshToken(login) : undefined;
     return {
       token: issued.token,

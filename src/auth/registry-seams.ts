@@ -5,7 +5,7 @@ import type { Authenticator } from './authenticate.js';
 import type { Authorizer } from './authorize.js';
 import type { RegistryCredentials } from './credentials.js';
 import type { RegistryGrants } from './grants.js';
-import type { RegistryTokens } from './registry-tokens.js';
+import type { AccessEntry, RegistryTokens } from './registry-tokens.js';
 import { scopeKey } from './scopes.js';
 
 /** The `service` of Berth's Bearer challenge and the audience of its registry tokens (IBM's value). */
@@ -38,13 +38,13 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
       if (bearer) {
         const claims = await deps.tokens.verify(bearer[1]!, REGISTRY_SERVICE, deps.uploadGraceSeconds);
         if (!claims || claims.region !== region) throw new OciError('UNAUTHORIZED', undefined, { message: 'the registry token is not valid here, or has expired' });
-        const access = new Map(claims.access.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
+        const byKey = (entries: AccessEntry[]) => new Map(entries.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
         return {
           kind: 'principal',
           id: claims.iamId,
           account: claims.accountId,
           // Whether it owns the account is looked up again when its policies are asked (current()).
-          token: { access, expired: claims.expired },
+          token: { access: byKey(claims.access), requested: byKey(claims.requested), expired: claims.expired },
         };
       }
       const basic = basicCredentials(header);

@@ -15,6 +15,8 @@ export interface RegistryTokenClaims {
   accountId: string;
   region: string;
   access: AccessEntry[];
+  /** What the client asked for: an action asked for and not granted was refused, one not asked for may be asked again. */
+  requested: AccessEntry[];
   /** Past its expiry (only ever returned within the grace a caller asked for). */
   expired: boolean;
 }
@@ -40,10 +42,10 @@ export class RegistryTokens {
     private readonly clock: () => number,
   ) {}
 
-  async issue(claims: { iamId: string; accountId: string; region: string; service: string; access: AccessEntry[] }): Promise<IssuedRegistryToken> {
+  async issue(claims: { iamId: string; accountId: string; region: string; service: string; access: AccessEntry[]; requested: AccessEntry[] }): Promise<IssuedRegistryToken> {
     const now = Math.floor(this.clock() / 1000);
     const { kid, privateKey } = await this.signingKeys.signer();
-    const token = await new SignJWT({ access: claims.access, account: claims.accountId, region: claims.region })
+    const token = await new SignJWT({ access: claims.access, requested: claims.requested, account: claims.accountId, region: claims.region })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuer(REGISTRY_ISSUER)
       .setSubject(claims.iamId)
@@ -74,8 +76,10 @@ export class RegistryTokens {
       if (error instanceof errors.JOSEError) return undefined;
       throw error;
     }
-    const { sub, account, region, access, exp } = payload as JWTPayload & { account?: unknown; region?: unknown; access?: unknown };
-    if (typeof sub !== 'string' || typeof account !== 'string' || typeof region !== 'string' || !Array.isArray(access) || typeof exp !== 'number') return undefined;
-    return { iamId: sub, accountId: account, region, access: access as AccessEntry[], expired: exp * 1000 <= this.clock() };
+    const { sub, account, region, access, requested, exp } = payload as JWTPayload & { account?: unknown; region?: unknown; access?: unknown; requested?: unknown };
+    if (typeof sub !== 'string' || typeof account !== 'string' || typeof region !== 'string' || !Array.isArray(access) || !Array.isArray(requested) || typeof exp !== 'number') {
+      return undefined;
+    }
+    return { iamId: sub, accountId: account, region, access: access as AccessEntry[], requested: requested as AccessEntry[], expired: exp * 1000 <= this.clock() };
   }
 }

@@ -1,6 +1,7 @@
 import IamIdentityV1 from '@ibm-cloud/platform-services/iam-identity/v1.js';
 import IamPolicyManagementV1 from '@ibm-cloud/platform-services/iam-policy-management/v1.js';
 import UserManagementV1 from '@ibm-cloud/platform-services/user-management/v1.js';
+import ContainerRegistryV1 from '@ibm-cloud/ibm-container-registry/dist/container-registry/v1.js';
 import { IamAuthenticator } from 'ibm-cloud-sdk-core';
 import type { TestServer } from './server.js';
 
@@ -75,4 +76,35 @@ export async function ownerSession(server: Pick<TestServer, 'url' | 'berth'>) {
   const token = await tokenFor(server, apikey);
   const details = (await sdk.identity.getApiKeysDetails({ iamApiKey: apikey })).result;
   return { sdk, token, call: callWith(server, () => token), accountId: details.account_id!, iamId: details.iam_id };
+}
+
+/** Registry credentials as clients send them: `iamapikey` (or another kind) and the secret, as HTTP Basic. */
+export function basicAuth(secret: string, username = 'iamapikey'): string {
+  return `Basic ${Buffer.from(`${username}:${secret}`).toString('base64')}`;
+}
+
+/** A registry token from `/oauth/token` (GET, as docker and podman ask), and its claims. */
+export async function registryToken(url: string, authorization: string | undefined, scopes: string[] = []) {
+  const query = new URLSearchParams({ service: 'registry' });
+  for (const scope of scopes) query.append('scope', scope);
+  const response = await fetch(`${url}/oauth/token?${query}`, { headers: authorization ? { authorization } : {} });
+  const body = (await response.json()) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string; refresh_token?: string; errors?: { code: string; message: string }[] };
+  const claims = body.token ? (JSON.parse(Buffer.from(body.token.split('.')[1]!, 'base64url').toString()) as RegistryClaims) : undefined;
+  return { status: response.status, body, claims };
+}
+
+export interface RegistryClaims {
+  sub: string;
+  aud: string;
+  iss: string;
+  exp: number;
+  iat: number;
+  region: string;
+  account: string;
+  access: Array<{ type: string; name: string; actions: string[] }>;
+}
+
+/** IBM's Container Registry SDK for one API key, pointed at one region's registry of a test server. */
+export function registryApiFor(registryUrl: string, iamUrl: string, apikey: string, account: string): ContainerRegistryV1 {
+  return new ContainerRegistryV1({ authenticator: new IamAuthenticator({ apikey, url: iamUrl }), serviceUrl: registryUrl, account });
 }

@@ -86,12 +86,18 @@ export interface PushedImage {
   layers: Descriptor[];
 }
 
-/** The `/v2` API of one test server, through `fetch`. */
+/** The `/v2` API of one test server, through `fetch`; `authorization` goes on every request when given. */
 export class OciClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly authorization?: string,
+  ) {}
 
-  fetch(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(`${this.baseUrl}${path}`, init);
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    if (this.authorization === undefined) return fetch(`${this.baseUrl}${path}`, init);
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('authorization', this.authorization);
+    return fetch(`${this.baseUrl}${path}`, { ...init, headers });
   }
 
   /** Pushes a blob in one `POST ?digest=` and returns its descriptor. */

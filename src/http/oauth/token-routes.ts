@@ -50,6 +50,9 @@ export async function oauthTokenRoutes(app: FastifyInstance, deps: { login: Regi
   });
 
   app.post(TOKEN_PATH, async (request, reply) => {
+    if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {
+      throw new OciError('UNSUPPORTED', undefined, { status: 415, message: 'the body must be application/x-www-form-urlencoded' });
+    }
     const form = request.body as Form | undefined;
     if (form === undefined || typeof form !== 'object') throw new OciError('UNSUPPORTED', undefined, { status: 400, message: 'the body must be application/x-www-form-urlencoded' });
     const grant = first(form.grant_type);

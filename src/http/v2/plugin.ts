@@ -31,9 +31,14 @@ function unauthorized(ctx: V2Context, message: string | undefined, scope?: strin
   return new OciError('UNAUTHORIZED', undefined, { headers, ...(message ? { message } : {}) });
 }
 
-/** A token that says nothing of this resource: the client asked for other scopes, not for this one. */
-function tokenSilentOn(caller: Caller, access: Access): boolean {
-  return caller.kind === 'principal' && caller.token !== undefined && !caller.token.access.has(scopeKey(access.type, access.name));
+/**
+ * A token the client did not ask for this access: it may ask for a new one (401 with the scope).
+ * What it asked for and was not granted is refused for good (403, or the not-found answer).
+ */
+function tokenNeverAsked(caller: Caller, access: Access): boolean {
+  if (caller.kind !== 'principal' || caller.token === undefined) return false;
+  const asked = caller.token.requested.get(scopeKey(access.type, access.name));
+  return !access.actions.every((action) => asked?.has(action));
 }
 
 /**
@@ -95,7 +100,7 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
     if (!(await mayFinishOwnUpload(ctx, access))) throw unauthorized(ctx, 'the registry token has expired', access && challengeScope(access));
   } else if (access && !(await ctx.may(access))) {
     if (anonymous) throw unauthorized(ctx, undefined, challengeScope(access));
-    if (tokenSilentOn(caller, access)) throw unauthorized(ctx, 'the registry token does not cover this repository', challengeScope(access), 'insufficient_scope');
+    if (tokenNeverAsked(caller, access)) throw unauthorized(ctx, 'the registry token does not cover this repository', challengeScope(access), 'insufficient_scope');
     if (route.hidden === undefined) {
       throw new OciError('DENIED', undefined, {
         message:
