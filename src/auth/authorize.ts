@@ -13,6 +13,8 @@ export interface Authorizer {
    * for finishing an upload it opened after its token expired. Defaults to `authorize`.
    */
   current?(caller: Caller, access: Access, region: string): Promise<ReadonlySet<string>>;
+  /** Of these repositories, the ones the caller may pull by its policies now (the catalog asks for many at once). */
+  pullable?(caller: Caller, names: readonly string[], region: string): Promise<Set<string>>;
 }
 
 /** Grants everything to everyone: a registry without IAM (tests of the OCI surface use it). */

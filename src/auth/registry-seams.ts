@@ -79,5 +79,10 @@ export function iamAuthorizer(deps: { grants: RegistryGrants; subjectOf: (caller
       return new Set(access.actions.filter((action) => listed.has(action)));
     },
     current: live,
+    async pullable(caller, names, region) {
+      if (caller.kind !== 'principal') return new Set();
+      const { subject } = await deps.subjectOf(caller);
+      return subject ? deps.grants.pullable(subject, region, names) : new Set();
+    },
   };
 }

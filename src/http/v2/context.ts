@@ -34,6 +34,8 @@ export interface V2Context {
   deps: V2Dependencies;
   /** Asks the authorizer whether every action of `access` is granted. */
   may(access: Access): Promise<boolean>;
+  /** Of these repositories, the ones the caller may pull (by its policies now, not only its token). */
+  pullable(names: string[]): Promise<Set<string>>;
 }
 
 export type V2Handler = (ctx: V2Context) => Promise<void>;

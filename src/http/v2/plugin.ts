@@ -20,7 +20,7 @@ function challengeScope(access: Access): string {
 }
 
 /** 401 with the Bearer challenge (RFC 6750, Docker token auth) when the registry has one. */
-function unauthorized(ctx: V2Context, message: string | undefined, scope?: string, error?: string): OciError {
+function unauthorized(ctx: Pick<V2Context, 'request' | 'deps'>, message: string | undefined, scope?: string, error?: string): OciError {
   const challenge = ctx.deps.authenticator.challenge;
   const headers: Record<string, string> = {};
   if (challenge) {
@@ -78,7 +78,15 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
 
   const region = options.regionOf(request);
   const deps: V2Dependencies = { ...options, region, registry: options.registryOf(region) };
-  const caller = await deps.authenticator.authenticate(request.headers, region, request.ip);
+  const access = accessFor(route, name);
+  let caller: Caller;
+  try {
+    caller = await deps.authenticator.authenticate(request.headers, region, request.ip);
+  } catch (error) {
+    // Bad credentials get the challenge too, so clients know where to log in again.
+    if (error instanceof OciError && error.code === 'UNAUTHORIZED') throw unauthorized({ request, deps }, error.message, access && challengeScope(access));
+    throw error;
+  }
   const ctx: V2Context = {
     request,
     reply,
@@ -91,9 +99,15 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
       const granted = await deps.authorizer.authorize(caller, access, region);
       return access.actions.every((action) => granted.has(action));
     },
+    pullable: async (names) => {
+      const { authorizer } = deps;
+      if (authorizer.pullable) return authorizer.pullable(caller, names, region);
+      const allowed = new Set<string>();
+      for (const name of names) if ((await authorizer.authorize(caller, { type: 'repository', name, actions: ['pull'] }, region)).has('pull')) allowed.add(name);
+      return allowed;
+    },
   };
   const anonymous = caller.kind === 'anonymous';
-  const access = accessFor(route, name);
   // With a login required, `/v2/` asks for one too: that is how clients learn the realm.
   if (anonymous && !access && deps.authenticator.challenge) throw unauthorized(ctx, undefined);
   if (caller.kind === 'principal' && caller.token?.expired) {
