@@ -6,6 +6,7 @@ import { clientSandbox, type ClientSandbox } from '../support/containers.js';
 import { OciMediaType, layerFiles } from '../support/oci-layout.js';
 import { recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { requireTool } from '../support/run.js';
+import { addNamespaces, ownerFetch } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const DOCKER = {
@@ -30,14 +31,17 @@ describe('buildah: build from scratch, push as OCI and as Docker v2s2, pull back
   let sandbox: ClientSandbox;
   let text: string;
   let binary: Buffer;
-  const localImage = 'localhost/e2e/buildah:b1';
+  const localImage = 'localhost/e2e-lab/buildah:b1';
 
   beforeAll(async () => {
     requireTool('buildah');
     requireTool('skopeo');
-    server = await startTestServer();
+    server = await startTestServer({ auth: 'iam' });
     recorder = recordRequests(server);
     sandbox = await clientSandbox();
+    await addNamespaces(server, 'e2e-lab');
+    // One login for skopeo, podman and buildah: they share the sandbox's REGISTRY_AUTH_FILE.
+    await sandbox.skopeoOk(['login', '--tls-verify=false', '-u', 'iamapikey', '-p', server.berth.ownerApiKey!, server.host]);
     text = `built by buildah ${Date.now()}-${Math.random()}\n`;
     binary = randomBytes(256 * 1024 + 5);
     await writeFile(join(sandbox.dir, 'b.txt'), text);
@@ -51,7 +55,7 @@ describe('buildah: build from scratch, push as OCI and as Docker v2s2, pull back
 
   /** The manifest as the registry serves it, checked against the digest buildah reported. */
   async function served(repository: string, tag: string, pushedDigest: string, mediaType: string): Promise<{ bytes: Buffer; manifest: Manifest }> {
-    const response = await fetch(`${server.url}/v2/${repository}/manifests/${tag}`, {
+    const response = await ownerFetch(server, `${server.url}/v2/${repository}/manifests/${tag}`, {
       headers: { accept: `${OciMediaType.manifest}, ${DOCKER.manifest}` },
     });
     expect(response.status).toBe(200);
@@ -98,12 +102,12 @@ describe('buildah: build from scratch, push as OCI and as Docker v2s2, pull back
   }, 30_000);
 
   it('pushes it in OCI format; skopeo pulls back the same manifest and files', async () => {
-    const ref = `${server.host}/e2e/buildah:b1`;
+    const ref = `${server.host}/e2e-lab/buildah:b1`;
     const digestFile = join(sandbox.dir, 'oci.digest');
     await sandbox.buildahOk(['push', '--tls-verify=false', '--digestfile', digestFile, localImage, `docker://${ref}`], { timeoutMs: 30_000 });
     const pushed = await readFile(digestFile, 'utf8');
 
-    const { bytes, manifest } = await served('e2e/buildah', 'b1', pushed, OciMediaType.manifest);
+    const { bytes, manifest } = await served('e2e-lab/buildah', 'b1', pushed, OciMediaType.manifest);
     expect(manifest.mediaType).toBe(OciMediaType.manifest);
     expect(manifest.config.mediaType).toBe(OciMediaType.config);
     expect(manifest.layers.map((l) => l.mediaType)).toEqual([OciMediaType.layerGzip]);
@@ -116,14 +120,14 @@ describe('buildah: build from scratch, push as OCI and as Docker v2s2, pull back
   }, 40_000);
 
   it('pushes it with --format docker (v2s2); skopeo pulls back the same manifest and files', async () => {
-    const ref = `${server.host}/e2e/buildah:b1-docker`;
+    const ref = `${server.host}/e2e-lab/buildah:b1-docker`;
     const digestFile = join(sandbox.dir, 'docker.digest');
     await sandbox.buildahOk(['push', '--tls-verify=false', '--format', 'docker', '--digestfile', digestFile, localImage, `docker://${ref}`], {
       timeoutMs: 30_000,
     });
     const pushed = await readFile(digestFile, 'utf8');
 
-    const { bytes, manifest } = await served('e2e/buildah', 'b1-docker', pushed, DOCKER.manifest);
+    const { bytes, manifest } = await served('e2e-lab/buildah', 'b1-docker', pushed, DOCKER.manifest);
     expect(manifest.mediaType).toBe(DOCKER.manifest);
     expect(manifest.config.mediaType).toBe(DOCKER.config);
     expect(manifest.layers.map((l) => l.mediaType)).toEqual([DOCKER.layerGzip]);

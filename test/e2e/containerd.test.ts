@@ -7,6 +7,7 @@ import { startContainerd, type Containerd } from '../support/containerd.js';
 import { OciLayoutWriter, OciMediaType, blobPath, fileDigest, type WrittenImage } from '../support/oci-layout.js';
 import { mountsOf, recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { requireTool } from '../support/run.js';
+import { addNamespaces, ownerFetch } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -37,9 +38,12 @@ describe('containerd (ctr): pull an image pushed by skopeo, push it under a new 
     requireTool('skopeo');
     requireTool('containerd');
     requireTool('ctr');
-    server = await startTestServer();
+    server = await startTestServer({ auth: 'iam' });
     recorder = recordRequests(server);
     sandbox = await clientSandbox();
+    await addNamespaces(server, 'e2e-lab');
+    // One login for skopeo, podman and buildah: they share the sandbox's REGISTRY_AUTH_FILE.
+    await sandbox.skopeoOk(['login', '--tls-verify=false', '-u', 'iamapikey', '-p', server.berth.ownerApiKey!, server.host]);
     src = join(sandbox.dir, 'src');
     const layout = await OciLayoutWriter.create(src);
     helloText = `hello containerd ${Date.now()}-${Math.random()}\n`;
@@ -51,8 +55,8 @@ describe('containerd (ctr): pull an image pushed by skopeo, push it under a new 
       cmd: ['/hello.txt'],
     });
     await layout.tag(image.manifest, 'v1');
-    srcRef = `${server.host}/e2e/ctr-src:v1`;
-    dstRef = `${server.host}/e2e/ctr-dst:c1`;
+    srcRef = `${server.host}/e2e-lab/ctr-src:v1`;
+    dstRef = `${server.host}/e2e-lab/ctr-dst:c1`;
     await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${srcRef}`]);
     containerd = await startContainerd(join(sandbox.dir, 'ctrd'));
   }, 60_000);
@@ -67,7 +71,7 @@ describe('containerd (ctr): pull an image pushed by skopeo, push it under a new 
   });
 
   it('pulls and unpacks it, holding every blob byte for byte', async () => {
-    await containerd!.ctrOk(['images', 'pull', '--plain-http', '--snapshotter', 'native', srcRef], { timeoutMs: 30_000 });
+    await containerd!.ctrOk(['images', 'pull', '--plain-http', '--user', `iamapikey:${server.berth.ownerApiKey!}`, '--snapshotter', 'native', srcRef], { timeoutMs: 30_000 });
 
     expect((await localImages()).get(srcRef)).toEqual([OciMediaType.manifest, image.manifest.digest]);
     for (const blob of [image.manifest, image.config, ...image.layers]) {
@@ -89,7 +93,7 @@ describe('containerd (ctr): pull an image pushed by skopeo, push it under a new 
 
   it('pushes it under a new name with the same manifest digest, mounting the blobs', async () => {
     recorder.clear();
-    await containerd!.ctrOk(['images', 'push', '--plain-http', dstRef, srcRef], { timeoutMs: 30_000 });
+    await containerd!.ctrOk(['images', 'push', '--plain-http', '--user', `iamapikey:${server.berth.ownerApiKey!}`, dstRef, srcRef], { timeoutMs: 30_000 });
 
     const raw = await sandbox.skopeoOk(['inspect', '--tls-verify=false', '--raw', `docker://${dstRef}`]);
     expect(sha256(raw.stdout)).toBe(image.manifest.digest);
@@ -102,26 +106,29 @@ describe('containerd (ctr): pull an image pushed by skopeo, push it under a new 
     expect(inspected.Layers).toEqual(image.layers.map((l) => l.digest));
 
     for (const blob of [image.config, ...image.layers]) {
-      const head = await fetch(`${server.url}/v2/e2e/ctr-dst/blobs/${blob.digest}`, { method: 'HEAD' });
+      const head = await ownerFetch(server, `${server.url}/v2/e2e-lab/ctr-dst/blobs/${blob.digest}`, { method: 'HEAD' });
       expect(head.status, blob.digest).toBe(200);
       expect(head.headers.get('content-length')).toBe(String(blob.size));
     }
     // containerd remembers where it pulled each blob from and asks for a cross-repository mount.
     for (const layer of image.layers) {
-      const mounts = mountsOf(recorder.requests, 'e2e/ctr-dst', layer.digest);
-      expect(mounts.map((m) => [m.from, m.status]), `mount of ${layer.digest}`).toEqual([['e2e/ctr-src', 201]]);
+      const mounts = mountsOf(recorder.requests, 'e2e-lab/ctr-dst', layer.digest);
+      expect(mounts.map((m) => [m.from, m.status]), `mount of ${layer.digest}`).toEqual([['e2e-lab/ctr-src', 201]]);
     }
-    const manifestPuts = recorder.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/v2/e2e/ctr-dst/manifests/'));
-    expect(manifestPuts.map((r) => [r.url, r.status])).toEqual([['/v2/e2e/ctr-dst/manifests/c1', 201]]);
+    // containerd asks the token endpoint with the OAuth2 POST first, and gets its token there.
+    const tokenRequests = recorder.requests.filter((r) => r.url.startsWith('/oauth/token'));
+    expect(tokenRequests[0]).toMatchObject({ method: 'POST', status: 200 });
+    const manifestPuts = recorder.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/v2/e2e-lab/ctr-dst/manifests/'));
+    expect(manifestPuts.map((r) => [r.url, r.status])).toEqual([['/v2/e2e-lab/ctr-dst/manifests/c1', 201]]);
   }, 40_000);
 
   it('pulls a Docker v2 schema 2 image as pushed', async () => {
     const digestFile = join(sandbox.dir, 'v2s2.digest');
-    const dockerRef = `${server.host}/e2e/ctr-docker:v1`;
+    const dockerRef = `${server.host}/e2e-lab/ctr-docker:v1`;
     await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', '--format', 'v2s2', '--digestfile', digestFile, `oci:${src}:v1`, `docker://${dockerRef}`]);
     const pushed = await readFile(digestFile, 'utf8');
 
-    await containerd!.ctrOk(['images', 'pull', '--plain-http', '--snapshotter', 'native', dockerRef], { timeoutMs: 30_000 });
+    await containerd!.ctrOk(['images', 'pull', '--plain-http', '--user', `iamapikey:${server.berth.ownerApiKey!}`, '--snapshotter', 'native', dockerRef], { timeoutMs: 30_000 });
     expect((await localImages()).get(dockerRef)).toEqual([DOCKER_MANIFEST, pushed]);
     const manifest = await readFile(containerd!.contentPath(pushed));
     expect(sha256(manifest)).toBe(pushed);

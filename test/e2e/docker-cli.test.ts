@@ -5,6 +5,7 @@ import { clientSandbox, type ClientSandbox } from '../support/containers.js';
 import { OciLayoutWriter, OciMediaType, type Descriptor, type Platform, type WrittenImage } from '../support/oci-layout.js';
 import { recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { describeRun, requireTool } from '../support/run.js';
+import { addNamespaces } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -44,9 +45,12 @@ describe('docker CLI (client only): login and manifest inspect', () => {
   beforeAll(async () => {
     requireTool('docker');
     requireTool('skopeo');
-    server = await startTestServer();
+    server = await startTestServer({ auth: 'iam' });
     recorder = recordRequests(server);
     sandbox = await clientSandbox();
+    await addNamespaces(server, 'e2e-lab');
+    // One login for skopeo, podman and buildah: they share the sandbox's REGISTRY_AUTH_FILE.
+    await sandbox.skopeoOk(['login', '--tls-verify=false', '-u', 'iamapikey', '-p', server.berth.ownerApiKey!, server.host]);
     const src = join(sandbox.dir, 'src');
     const layout = await OciLayoutWriter.create(src);
     const stamp = `${Date.now()}-${Math.random()}`;
@@ -63,11 +67,11 @@ describe('docker CLI (client only): login and manifest inspect', () => {
     index = await layout.writeImageIndex(platformImages.map((written, i) => ({ manifest: written.manifest, platform: PLATFORMS[i]! })));
     await layout.tag(index.descriptor, 'multi');
 
-    await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${server.host}/e2e/docker:v1`]);
+    await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${server.host}/e2e-lab/docker:v1`]);
     const digestFile = join(sandbox.dir, 'v2s2.digest');
-    await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', '--format', 'v2s2', '--digestfile', digestFile, `oci:${src}:v1`, `docker://${server.host}/e2e/docker:v1-docker`]);
+    await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', '--format', 'v2s2', '--digestfile', digestFile, `oci:${src}:v1`, `docker://${server.host}/e2e-lab/docker:v1-docker`]);
     dockerDigest = await readFile(digestFile, 'utf8');
-    await sandbox.skopeoOk(['copy', '--all', '--dest-tls-verify=false', `oci:${src}:multi`, `docker://${server.host}/e2e/docker-multi:v1`]);
+    await sandbox.skopeoOk(['copy', '--all', '--dest-tls-verify=false', `oci:${src}:multi`, `docker://${server.host}/e2e-lab/docker-multi:v1`]);
   }, 60_000);
 
   afterAll(async () => {
@@ -80,23 +84,32 @@ describe('docker CLI (client only): login and manifest inspect', () => {
     return JSON.parse(result.stdout) as unknown;
   }
 
-  it('docker login succeeds against the open registry and stores the credentials', async () => {
+  it('docker login -u iamapikey logs in through the token endpoint and keeps an identity token', async () => {
     recorder.clear();
-    const login = await sandbox.dockerOk(['login', '-u', 'anyuser', '--password-stdin', server.host], {
-      input: 'any-password\n',
+    const login = await sandbox.dockerOk(['login', '-u', 'iamapikey', '--password-stdin', server.host], {
+      input: `${server.berth.ownerApiKey!}\n`,
       timeoutMs: 20_000,
     });
     expect(login.stdout).toContain('Login Succeeded');
     const config = JSON.parse(await readFile(join(sandbox.env.DOCKER_CONFIG!, 'config.json'), 'utf8')) as {
-      auths: Record<string, { auth: string }>;
+      auths: Record<string, { auth?: string; identitytoken?: string }>;
     };
-    expect(config.auths[server.host]?.auth).toBe(Buffer.from('anyuser:any-password').toString('base64'));
-    // It first tries https (refused at the TLS level), then pings /v2/ over plain http.
-    expect(recorder.requests.filter((r) => r.url === '/v2/').map((r) => [r.method, r.status])).toContainEqual(['GET', 200]);
+    // The token answer carried a refresh token (docker asks offline_token=true): docker keeps that, not the key.
+    expect(config.auths[server.host]?.identitytoken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(JSON.stringify(config)).not.toContain(server.berth.ownerApiKey!);
+    // It first tries https (refused at the TLS level), then pings /v2/ over plain http and is challenged.
+    expect(recorder.requests.filter((r) => r.url === '/v2/').map((r) => [r.method, r.status])).toContainEqual(['GET', 401]);
+    expect(recorder.requests.filter((r) => r.url.startsWith('/oauth/token')).map((r) => r.status)).toContain(200);
+  }, 30_000);
+
+  it('docker login with a bad key fails with the registry\'s message', async () => {
+    const bad = await sandbox.docker(['--config', join(sandbox.dir, 'bad-docker'), 'login', '-u', 'iamapikey', '--password-stdin', server.host], { input: 'not-a-key\n', timeoutMs: 20_000 });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('The login credentials are not valid');
   }, 30_000);
 
   it('manifest inspect shows the OCI image skopeo pushed: its config, layers and digest', async () => {
-    const ref = `${server.host}/e2e/docker:v1`;
+    const ref = `${server.host}/e2e-lab/docker:v1`;
     expect(await inspect(ref)).toEqual({
       schemaVersion: 2,
       mediaType: OciMediaType.manifest,
@@ -110,7 +123,7 @@ describe('docker CLI (client only): login and manifest inspect', () => {
   }, 30_000);
 
   it('manifest inspect shows the Docker v2s2 image with the same layers', async () => {
-    const ref = `${server.host}/e2e/docker:v1-docker`;
+    const ref = `${server.host}/e2e-lab/docker:v1-docker`;
     const manifest = (await inspect(ref)) as InspectedManifest;
     expect(manifest.mediaType).toBe(DOCKER_MANIFEST);
     expect(manifest.config.digest).toBe(image.config.digest);
@@ -120,7 +133,7 @@ describe('docker CLI (client only): login and manifest inspect', () => {
   }, 30_000);
 
   it('manifest inspect shows the multi-arch index as a manifest list, and each platform with --verbose', async () => {
-    const ref = `${server.host}/e2e/docker-multi:v1`;
+    const ref = `${server.host}/e2e-lab/docker-multi:v1`;
     const list = (await inspect(ref)) as { mediaType: string; manifests: Array<{ mediaType: string; digest: string; size: number; platform: Platform }> };
     expect(list.mediaType).toBe(OciMediaType.index);
     expect(list.manifests).toEqual(
@@ -143,10 +156,10 @@ describe('docker CLI (client only): login and manifest inspect', () => {
   }, 30_000);
 
   it('manifest inspect of an unknown tag fails', async () => {
-    const result = await sandbox.docker(['manifest', 'inspect', '--insecure', `${server.host}/e2e/docker:nope`], { timeoutMs: 20_000 });
+    const result = await sandbox.docker(['manifest', 'inspect', '--insecure', `${server.host}/e2e-lab/docker:nope`], { timeoutMs: 20_000 });
     expect(result.code, describeRun(result)).not.toBe(0);
     expect(result.stderr).toContain('no such manifest');
-    expect(recorder.requests.some((r) => r.url === '/v2/e2e/docker/manifests/nope' && r.status === 404)).toBe(true);
+    expect(recorder.requests.some((r) => r.url === '/v2/e2e-lab/docker/manifests/nope' && r.status === 404)).toBe(true);
   }, 30_000);
 
   it('docker logout removes the stored credentials', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../support/oci-layout.js';
 import { recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { requireTool } from '../support/run.js';
+import { addNamespaces, ownerFetch } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const PLATFORMS: Platform[] = [
@@ -41,9 +42,12 @@ describe('skopeo: a multi-arch image index (linux/amd64 + linux/arm64)', () => {
 
   beforeAll(async () => {
     requireTool('skopeo');
-    server = await startTestServer();
+    server = await startTestServer({ auth: 'iam' });
     recorder = recordRequests(server);
     sandbox = await clientSandbox();
+    await addNamespaces(server, 'e2e-lab');
+    // One login for skopeo, podman and buildah: they share the sandbox's REGISTRY_AUTH_FILE.
+    await sandbox.skopeoOk(['login', '--tls-verify=false', '-u', 'iamapikey', '-p', server.berth.ownerApiKey!, server.host]);
     src = join(sandbox.dir, 'src');
     const layout = await OciLayoutWriter.create(src);
     const stamp = `${Date.now()}-${Math.random()}`;
@@ -62,7 +66,7 @@ describe('skopeo: a multi-arch image index (linux/amd64 + linux/arm64)', () => {
     }
     index = await layout.writeImageIndex(PLATFORMS.map((platform) => ({ manifest: images.get(platform.architecture)!.manifest, platform })));
     await layout.tag(index.descriptor, 'v1');
-    ref = `docker://${server.host}/e2e/multi:v1`;
+    ref = `docker://${server.host}/e2e-lab/multi:v1`;
   }, 60_000);
 
   afterAll(async () => {
@@ -80,12 +84,12 @@ describe('skopeo: a multi-arch image index (linux/amd64 + linux/arm64)', () => {
     const raw = await sandbox.skopeoOk(['inspect', '--tls-verify=false', '--raw', ref]);
     expect(raw.stdout).toBe(index.bytes.toString('utf8'));
 
-    const response = await fetch(`${server.url}/v2/e2e/multi/manifests/v1`, { headers: { accept: OciMediaType.index } });
+    const response = await ownerFetch(server, `${server.url}/v2/e2e-lab/multi/manifests/v1`, { headers: { accept: OciMediaType.index } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(OciMediaType.index);
     expect(response.headers.get('docker-content-digest')).toBe(index.descriptor.digest);
     for (const image of images.values()) {
-      const child = await fetch(`${server.url}/v2/e2e/multi/manifests/${image.manifest.digest}`, {
+      const child = await ownerFetch(server, `${server.url}/v2/e2e-lab/multi/manifests/${image.manifest.digest}`, {
         headers: { accept: OciMediaType.manifest },
       });
       expect(child.status).toBe(200);
@@ -133,14 +137,14 @@ describe('skopeo: a multi-arch image index (linux/amd64 + linux/arm64)', () => {
 
   it('converts the index to a Docker manifest list with --all --format v2s2', async () => {
     const digestFile = join(sandbox.dir, 'push-v2s2.digest');
-    const dockerRef = `docker://${server.host}/e2e/multi-docker:v1`;
+    const dockerRef = `docker://${server.host}/e2e-lab/multi-docker:v1`;
     await sandbox.skopeoOk(
       ['copy', '--all', '--format', 'v2s2', '--dest-tls-verify=false', '--digestfile', digestFile, `oci:${src}:v1`, dockerRef],
       { timeoutMs: 60_000 },
     );
     const pushed = await readFile(digestFile, 'utf8');
 
-    const response = await fetch(`${server.url}/v2/e2e/multi-docker/manifests/v1`, { headers: { accept: DOCKER_LIST } });
+    const response = await ownerFetch(server, `${server.url}/v2/e2e-lab/multi-docker/manifests/v1`, { headers: { accept: DOCKER_LIST } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(DOCKER_LIST);
     expect(response.headers.get('docker-content-digest')).toBe(pushed);
@@ -155,7 +159,7 @@ describe('skopeo: a multi-arch image index (linux/amd64 + linux/arm64)', () => {
       PLATFORMS.map((p) => [DOCKER_MANIFEST, p.architecture]),
     );
     for (const entry of list.manifests) {
-      const child = await fetch(`${server.url}/v2/e2e/multi-docker/manifests/${entry.digest}`, { headers: { accept: DOCKER_MANIFEST } });
+      const child = await ownerFetch(server, `${server.url}/v2/e2e-lab/multi-docker/manifests/${entry.digest}`, { headers: { accept: DOCKER_MANIFEST } });
       expect(child.status).toBe(200);
       expect(child.headers.get('content-type')).toBe(DOCKER_MANIFEST);
       const manifest = JSON.parse(await child.text()) as { layers: Array<{ digest: string }> };

@@ -6,6 +6,7 @@ import { clientSandbox, type ClientSandbox } from '../support/containers.js';
 import { OciLayoutWriter, OciMediaType, type WrittenImage } from '../support/oci-layout.js';
 import { mountsOf, recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { requireTool } from '../support/run.js';
+import { addNamespaces, ownerFetch } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 function sha256hex(bytes: Buffer): string {
@@ -28,7 +29,7 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
   let dstRef: string;
 
   async function registryManifest(repository: string, reference: string): Promise<{ digest: string; bytes: Buffer }> {
-    const response = await fetch(`${server.url}/v2/${repository}/manifests/${reference}`, {
+    const response = await ownerFetch(server, `${server.url}/v2/${repository}/manifests/${reference}`, {
       headers: { accept: `${OciMediaType.manifest}, application/vnd.docker.distribution.manifest.v2+json` },
     });
     expect(response.status).toBe(200);
@@ -53,9 +54,12 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
   beforeAll(async () => {
     requireTool('skopeo');
     requireTool('podman');
-    server = await startTestServer();
+    server = await startTestServer({ auth: 'iam' });
     recorder = recordRequests(server);
     sandbox = await clientSandbox();
+    await addNamespaces(server, 'e2e-lab');
+    // One login for skopeo, podman and buildah: they share the sandbox's REGISTRY_AUTH_FILE.
+    await sandbox.skopeoOk(['login', '--tls-verify=false', '-u', 'iamapikey', '-p', server.berth.ownerApiKey!, server.host]);
     const src = join(sandbox.dir, 'src');
     const layout = await OciLayoutWriter.create(src);
     helloText = `hello podman ${Date.now()}-${Math.random()}\n`;
@@ -67,8 +71,8 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
       cmd: ['/hello.txt'],
     });
     await layout.tag(image.manifest, 'v1');
-    srcRef = `${server.host}/e2e/podman-src:v1`;
-    dstRef = `${server.host}/e2e/podman-dst:p1`;
+    srcRef = `${server.host}/e2e-lab/podman-src:v1`;
+    dstRef = `${server.host}/e2e-lab/podman-dst:p1`;
     await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', `oci:${src}:v1`, `docker://${srcRef}`]);
   }, 60_000);
 
@@ -102,7 +106,7 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
       timeoutMs: 60_000,
     });
     const pushed = await readFile(digestFile, 'utf8');
-    const served = await registryManifest('e2e/podman-dst', 'p1');
+    const served = await registryManifest('e2e-lab/podman-dst', 'p1');
     expect(served.digest).toBe(pushed);
 
     const manifest = JSON.parse(served.bytes.toString('utf8')) as { config: { digest: string }; layers: Array<{ digest: string }> };
@@ -110,14 +114,14 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
     // podman knows the compressed blobs it pulled, so it pushes those (mounted), not new gzip streams.
     expect(manifest.layers.map((l) => l.digest)).toEqual(image.layers.map((l) => l.digest));
     for (const layer of image.layers) {
-      const head = await fetch(`${server.url}/v2/e2e/podman-dst/blobs/${layer.digest}`, { method: 'HEAD' });
+      const head = await ownerFetch(server, `${server.url}/v2/e2e-lab/podman-dst/blobs/${layer.digest}`, { method: 'HEAD' });
       expect(head.status).toBe(200);
     }
     for (const layer of image.layers) {
-      const mounts = mountsOf(recorder.requests, 'e2e/podman-dst', layer.digest);
-      expect(mounts.map((m) => [m.from, m.status]), `mount of ${layer.digest}`).toEqual([['e2e/podman-src', 201]]);
+      const mounts = mountsOf(recorder.requests, 'e2e-lab/podman-dst', layer.digest);
+      expect(mounts.map((m) => [m.from, m.status]), `mount of ${layer.digest}`).toEqual([['e2e-lab/podman-src', 201]]);
     }
-    const manifestPut = recorder.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/v2/e2e/podman-dst/manifests/'));
+    const manifestPut = recorder.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/v2/e2e-lab/podman-dst/manifests/'));
     expect(manifestPut.map((r) => r.status)).toEqual([201]);
   }, 60_000);
 
@@ -125,13 +129,13 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
     await sandbox.podmanOk(['rmi', '--all', '--force']);
     expect(await localImages()).toEqual([]);
 
-    const served = await registryManifest('e2e/podman-dst', 'p1');
+    const served = await registryManifest('e2e-lab/podman-dst', 'p1');
     await sandbox.podmanOk(['pull', '--tls-verify=false', dstRef], { timeoutMs: 60_000 });
     const inspected = await sandbox.podmanOk(['image', 'inspect', '--format', '{{.Digest}}', dstRef]);
     expect(inspected.stdout.trim()).toBe(served.digest);
 
     const table = await sandbox.podmanOk(['images', '--digests', '--format', '{{.Repository}}:{{.Tag}} {{.Digest}}']);
-    expect(table.stdout.trim().split('\n')).toEqual([`${server.host}/e2e/podman-dst:p1 ${served.digest}`]);
+    expect(table.stdout.trim().split('\n')).toEqual([`${server.host}/e2e-lab/podman-dst:p1 ${served.digest}`]);
 
     expect((await readFromImage(dstRef, 'hello.txt')).toString('utf8')).toBe(helloText);
     const data = await readFromImage(dstRef, 'data.bin');
@@ -139,9 +143,9 @@ describe('podman: pull, push under a new name, pull back (private vfs storage)',
   }, 60_000);
 
   it('search finds the repositories through _catalog', async () => {
-    const result = await sandbox.podmanOk(['search', '--tls-verify=false', '--format', '{{.Name}}', `${server.host}/e2e/podman`]);
+    const result = await sandbox.podmanOk(['search', '--tls-verify=false', '--format', '{{.Name}}', `${server.host}/e2e-lab/podman`]);
     const names = result.stdout.trim().split('\n').sort();
-    expect(names).toEqual([`${server.host}/e2e/podman-dst`, `${server.host}/e2e/podman-src`]);
+    expect(names).toEqual([`${server.host}/e2e-lab/podman-dst`, `${server.host}/e2e-lab/podman-src`]);
     expect(recorder.requests.some((r) => r.method === 'GET' && r.url.startsWith('/v2/_catalog') && r.status === 200)).toBe(true);
   }, 30_000);
 

@@ -16,6 +16,7 @@ import {
 } from '../support/oci-layout.js';
 import { recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { requireTool } from '../support/run.js';
+import { addNamespaces, ownerFetch } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const MiB = 1024 * 1024;
@@ -40,9 +41,12 @@ describe('skopeo: an image with a 64 MiB layer round-trips byte for byte', () =>
 
   beforeAll(async () => {
     requireTool('skopeo');
-    server = await startTestServer();
+    server = await startTestServer({ auth: 'iam' });
     recorder = recordRequests(server);
     sandbox = await clientSandbox();
+    await addNamespaces(server, 'e2e-lab');
+    // One login for skopeo, podman and buildah: they share the sandbox's REGISTRY_AUTH_FILE.
+    await sandbox.skopeoOk(['login', '--tls-verify=false', '-u', 'iamapikey', '-p', server.berth.ownerApiKey!, server.host]);
     src = join(sandbox.dir, 'src');
     const layout = await OciLayoutWriter.create(src);
     image = await layout.writeImage({
@@ -69,20 +73,20 @@ describe('skopeo: an image with a 64 MiB layer round-trips byte for byte', () =>
   it('pushes oci: → docker:// and pulls back the same manifest and blobs', async () => {
     const digestFile = join(sandbox.dir, 'push-oci.digest');
     await sandbox.skopeoOk(
-      ['copy', '--dest-tls-verify=false', '--digestfile', digestFile, `oci:${src}:v1`, `docker://${server.host}/e2e/big:v1`],
+      ['copy', '--dest-tls-verify=false', '--digestfile', digestFile, `oci:${src}:v1`, `docker://${server.host}/e2e-lab/big:v1`],
       { timeoutMs: 90_000 },
     );
     // gzip layers are pushed as they are, so the manifest is ours, unchanged.
     expect(await readFile(digestFile, 'utf8')).toBe(image.manifest.digest);
 
-    const response = await fetch(`${server.url}/v2/e2e/big/manifests/v1`, { headers: { accept: OciMediaType.manifest } });
+    const response = await ownerFetch(server, `${server.url}/v2/e2e-lab/big/manifests/v1`, { headers: { accept: OciMediaType.manifest } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(OciMediaType.manifest);
     expect(response.headers.get('docker-content-digest')).toBe(image.manifest.digest);
     expect(Buffer.from(await response.arrayBuffer()).equals(image.manifestBytes)).toBe(true);
 
     const back = join(sandbox.dir, 'back');
-    await sandbox.skopeoOk(['copy', '--src-tls-verify=false', `docker://${server.host}/e2e/big:v1`, `oci:${back}:v1`], {
+    await sandbox.skopeoOk(['copy', '--src-tls-verify=false', `docker://${server.host}/e2e-lab/big:v1`, `oci:${back}:v1`], {
       timeoutMs: 90_000,
     });
     const pulled = await refDescriptor(back, 'v1');
@@ -103,13 +107,13 @@ describe('skopeo: an image with a 64 MiB layer round-trips byte for byte', () =>
     await sandbox.skopeoOk(
       [
         'copy', '--dest-tls-verify=false', '--format', 'v2s2', '--digestfile', digestFile,
-        `oci:${src}:v1`, `docker://${server.host}/e2e/big-docker:v1`,
+        `oci:${src}:v1`, `docker://${server.host}/e2e-lab/big-docker:v1`,
       ],
       { timeoutMs: 90_000 },
     );
     const pushedDigest = await readFile(digestFile, 'utf8');
 
-    const response = await fetch(`${server.url}/v2/e2e/big-docker/manifests/v1`, { headers: { accept: DOCKER_MANIFEST } });
+    const response = await ownerFetch(server, `${server.url}/v2/e2e-lab/big-docker/manifests/v1`, { headers: { accept: DOCKER_MANIFEST } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe(DOCKER_MANIFEST);
     expect(response.headers.get('docker-content-digest')).toBe(pushedDigest);
@@ -129,7 +133,7 @@ describe('skopeo: an image with a 64 MiB layer round-trips byte for byte', () =>
 
     // dir: keeps whatever manifest it is given, so this is what the registry served, byte for byte.
     const back = join(sandbox.dir, 'back-v2s2');
-    await sandbox.skopeoOk(['copy', '--src-tls-verify=false', `docker://${server.host}/e2e/big-docker:v1`, `dir:${back}`], {
+    await sandbox.skopeoOk(['copy', '--src-tls-verify=false', `docker://${server.host}/e2e-lab/big-docker:v1`, `dir:${back}`], {
       timeoutMs: 90_000,
     });
     expect((await readFile(join(back, 'manifest.json'))).equals(served)).toBe(true);
@@ -153,16 +157,16 @@ describe('skopeo: an image with a 64 MiB layer round-trips byte for byte', () =>
     const diffId = raw.layers[0]!.digest;
 
     recorder.clear();
-    await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', `oci:${rawDir}:v1`, `docker://${server.host}/e2e/raw:v1`], {
+    await sandbox.skopeoOk(['copy', '--dest-tls-verify=false', `oci:${rawDir}:v1`, `docker://${server.host}/e2e-lab/raw:v1`], {
       timeoutMs: 60_000,
     });
     // skopeo compresses while it uploads, so it cannot know the length: a chunked PATCH.
     const streamed = recorder.requests.filter(
-      (r) => r.method === 'PATCH' && r.url.startsWith('/v2/e2e/raw/blobs/uploads/') && r.contentLength === undefined,
+      (r) => r.method === 'PATCH' && r.url.startsWith('/v2/e2e-lab/raw/blobs/uploads/') && r.contentLength === undefined,
     );
     expect(streamed.map((r) => r.status)).toEqual([202]);
 
-    const response = await fetch(`${server.url}/v2/e2e/raw/manifests/v1`, { headers: { accept: OciMediaType.manifest } });
+    const response = await ownerFetch(server, `${server.url}/v2/e2e-lab/raw/manifests/v1`, { headers: { accept: OciMediaType.manifest } });
     expect(response.status).toBe(200);
     const manifest = JSON.parse(await response.text()) as { layers: Array<{ mediaType: string; digest: string }> };
     expect(manifest.layers).toHaveLength(1);
@@ -170,7 +174,7 @@ describe('skopeo: an image with a 64 MiB layer round-trips byte for byte', () =>
     expect(manifest.layers[0]!.digest).not.toBe(diffId);
 
     const back = join(sandbox.dir, 'raw-back');
-    await sandbox.skopeoOk(['copy', '--src-tls-verify=false', `docker://${server.host}/e2e/raw:v1`, `oci:${back}:v1`], {
+    await sandbox.skopeoOk(['copy', '--src-tls-verify=false', `docker://${server.host}/e2e-lab/raw:v1`, `oci:${back}:v1`], {
       timeoutMs: 60_000,
     });
     const gz = blobPath(back, manifest.layers[0]!.digest);

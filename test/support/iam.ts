@@ -108,3 +108,17 @@ export interface RegistryClaims {
 export function registryApiFor(registryUrl: string, iamUrl: string, apikey: string, account: string): ContainerRegistryV1 {
   return new ContainerRegistryV1({ authenticator: new IamAuthenticator({ apikey, url: iamUrl }), serviceUrl: registryUrl, account });
 }
+
+/** `fetch` with the server owner's registry credentials (`iamapikey`, as HTTP Basic). */
+export function ownerFetch(server: Pick<TestServer, 'berth'>, url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) headers.set('authorization', basicAuth(server.berth.ownerApiKey!));
+  return fetch(url, { ...init, headers });
+}
+
+/** The owner's namespaces for a test, made through the management API of the server's main region. */
+export async function addNamespaces(server: Pick<TestServer, 'url' | 'berth'>, ...names: string[]): Promise<void> {
+  const session = await ownerSession(server);
+  const cr = registryApiFor(server.url, server.url, server.berth.ownerApiKey!, session.accountId);
+  for (const name of names) await cr.createNamespace({ name });
+}
