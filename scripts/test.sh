@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test, on SQLite and then on PostgreSQL, after installing what the tests need when it
 # is missing: npm packages, the real registry clients (skopeo, podman, buildah, umoci, containerd's
-# ctr, the docker CLI) and a running PostgreSQL. Extra arguments go to vitest (e.g. a file filter).
+# ctr, the docker CLI and daemon) and a running PostgreSQL. Extra arguments go to vitest (e.g. a file filter).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +15,9 @@ apt_install() {
 }
 
 # --- registry clients -------------------------------------------------------
-# tool[:Debian package, when the name differs]
+# tool[:Debian package, when the name differs]; dockerd is the real Docker daemon of the login tests.
 missing=()
-for entry in skopeo podman buildah umoci containerd ctr:containerd; do
+for entry in skopeo podman buildah umoci containerd ctr:containerd dockerd:docker.io; do
   tool=${entry%%:*} package=${entry#*:}
   command -v "$tool" >/dev/null || [[ " ${missing[*]} " == *" $package "* ]] || missing+=("$package")
 done
@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # podman as root on vfs needs no more than its recommends' core; uidmap keeps it quiet.
   apt_install "${missing[@]}" uidmap || { log "could not install ${missing[*]} (need root and Debian's apt)"; exit 1; }
 fi
-# Debian has no client-only docker package: as a last resort docker.io brings the CLI (its daemon stays unused).
+# docker.io brings the docker CLI too, when the machine has none.
 if ! command -v docker >/dev/null; then
   log "installing docker.io (for the docker CLI)"
   apt_install docker.io || { log "could not install docker.io (need root and Debian's apt)"; exit 1; }

@@ -72,8 +72,9 @@ export async function runOk(command: string, args: string[], options: RunOptions
 /** The Debian package of each client the end-to-end tests drive, when its name differs. */
 const PACKAGES: Record<string, string> = {
   ctr: 'containerd',
-  // Debian has no client-only docker package; docker.io brings the client (and a daemon we do not use).
+  // Debian has no client-only docker package; docker.io brings the client and the daemon.
   docker: 'docker.io --no-install-recommends',
+  dockerd: 'docker.io --no-install-recommends',
 };
 
 /**
