@@ -47,3 +47,17 @@ export function ownerCredentials(dataDir: string): Credentials | undefined {
     return undefined;
   }
 }
+
+/**
+ * Berth refuses pushes into a namespace that does not exist: make the benchmark's (`bench`) with
+ * the owner key, through the management API, as an operator would.
+ */
+export async function createBenchNamespace(baseUrl: string, creds: Credentials, namespace = "bench"): Promise<void> {
+  const grant = new URLSearchParams({ grant_type: "urn:ibm:params:oauth:grant-type:apikey", apikey: creds.secret });
+  const tokenReply = await fetch(`${baseUrl}/identity/token`, { method: "POST", body: grant });
+  if (tokenReply.status !== 200) throw new Error(`IAM token for the bench namespace: HTTP ${tokenReply.status}`);
+  const token = ((await tokenReply.json()) as { access_token: string }).access_token;
+  const account = (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { account: { bss: string } }).account.bss;
+  const created = await fetch(`${baseUrl}/api/v1/namespaces/${namespace}`, { method: "PUT", headers: { authorization: `Bearer ${token}`, account } });
+  if (created.status !== 201 && created.status !== 200) throw new Error(`creating namespace ${namespace}: HTTP ${created.status}`);
+}

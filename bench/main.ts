@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, statfsSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { credentialsFromEnv, ownerCredentials } from "./auth.js";
+import { createBenchNamespace, credentialsFromEnv, ownerCredentials } from "./auth.js";
 import { ceilingPull, ceilingPut, pull, pushChunked, pushMonolithic, timeInterleaved, type Transfer } from "./blob-scenarios.js";
 import { makeBlobFile, makeBlobFiles, type BlobFile } from "./blobs.js";
 import { runCleanup } from "./cleanup.js";
@@ -73,6 +73,7 @@ async function startAll(skipped: Partial<Record<ServerName, Cell>>): Promise<Tar
     try {
       const server = await start();
       const creds = name === "berth" ? (credentialsFromEnv() ?? ownerCredentials(server.dataDir)) : undefined;
+      if (name === "berth" && creds) await createBenchNamespace(server.baseUrl, creds);
       const pid = listeningPid(server.rootPid, server.port) ?? server.rootPid;
       log(`${name} ready on ${server.baseUrl} (serving pid ${pid}${creds ? ", with credentials" : ""})`);
       targets.push({ server, client: new RegistryClient(server.baseUrl, creds), pid });
