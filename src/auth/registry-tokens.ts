@@ -35,7 +35,17 @@ export const REGISTRY_ISSUER = 'berth-registry';
  * database) and verified offline on every request: signature, issuer, audience (the `service`),
  * region and expiry.
  */
+/** Tokens whose signature one node has checked; clients use one token for many requests. */
+const MAX_VERIFIED = 10_000;
+
+interface VerifiedToken {
+  claims: Omit<RegistryTokenClaims, 'expired'>;
+  expiresAt: number;
+}
+
 export class RegistryTokens {
+  private readonly verified = new Map<string, VerifiedToken>();
+
   constructor(
     private readonly signingKeys: SigningKeys,
     private readonly lifetimeSeconds: number,
@@ -63,6 +73,21 @@ export class RegistryTokens {
    * `graceSeconds` past its expiry still verifies, marked expired, so the caller can decide.
    */
   async verify(token: string, service: string, graceSeconds = 0): Promise<RegistryTokenClaims | undefined> {
+    // The signature is checked once per token and node; expiry on every request.
+    const key = `${service} ${token}`;
+    let entry = this.verified.get(key);
+    if (!entry) {
+      entry = await this.check(token, service, graceSeconds);
+      if (!entry) return undefined;
+      if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(key, entry);
+    }
+    const now = this.clock();
+    if (entry.expiresAt + graceSeconds * 1000 <= now) return undefined;
+    return { ...entry.claims, expired: entry.expiresAt <= now };
+  }
+
+  private async check(token: string, service: string, graceSeconds: number): Promise<VerifiedToken | undefined> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, await this.signingKeys.verificationKeys(token), {
@@ -80,6 +105,6 @@ export class RegistryTokens {
     if (typeof sub !== 'string' || typeof account !== 'string' || typeof region !== 'string' || !Array.isArray(access) || !Array.isArray(requested) || typeof exp !== 'number') {
       return undefined;
     }
-    return { iamId: sub, accountId: account, region, access: access as AccessEntry[], requested: requested as AccessEntry[], expired: exp * 1000 <= this.clock() };
+    return { claims: { iamId: sub, accountId: account, region, access: access as AccessEntry[], requested: requested as AccessEntry[] }, expiresAt: exp * 1000 };
   }
 }
