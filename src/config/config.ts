@@ -66,6 +66,12 @@ function parseCount(value: string, setting: string): number {
   return Number(value);
 }
 
+function parsePositive(value: string, setting: string): number {
+  const count = parseCount(value, setting);
+  if (count === 0) throw new ConfigError(`${setting} must be at least 1, got "${value}"`);
+  return count;
+}
+
 function parseBoolean(value: string, setting: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
@@ -103,7 +109,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       maxPageSize: 1000,
     },
     regions: parseRegions(fromEnv('BERTH_REGIONS') ?? DEFAULT_REGION, (message) => new ConfigError(message)),
-    registryTokenSeconds: 60 * parseCount(fromEnv('BERTH_REGISTRY_TOKEN_MINUTES') ?? '15', 'BERTH_REGISTRY_TOKEN_MINUTES'),
+    registryTokenSeconds: 60 * parsePositive(fromEnv('BERTH_REGISTRY_TOKEN_MINUTES') ?? '15', 'BERTH_REGISTRY_TOKEN_MINUTES'),
     tokenFailuresPerMinute: 20,
     refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),
     uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),

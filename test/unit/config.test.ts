@@ -158,3 +158,36 @@ describe('loadConfig refusals name the setting', () => {
     expect(configError({}, { BERTH_DATABASE_URL: 'mysql://root:hunter2@h/db' }).message).not.toContain('hunter2');
   });
 });
+
+describe('BERTH_REGIONS', () => {
+  it('defaults to one region, us-south, on the main listener', () => {
+    expect(loadConfig({}, {}).regions).toEqual([{ name: 'us-south' }]);
+  });
+
+  it('reads name[:port][=host] entries', () => {
+    expect(loadConfig({}, { BERTH_REGIONS: 'us-south=us.reg.example, eu-de:5001,eu-gb:0=uk.reg.example:443' }).regions).toEqual([
+      { name: 'us-south', host: 'us.reg.example' },
+      { name: 'eu-de', port: 5001 },
+      { name: 'eu-gb', port: 0, host: 'uk.reg.example:443' },
+    ]);
+  });
+
+  it.each([
+    ['US-South', 'BERTH_REGIONS entry'],
+    ['a', 'BERTH_REGIONS entry'],
+    ['us-south:99999', 'port above 65535'],
+    ['us-south=bad host', 'invalid host'],
+    ['us-south,us-south', 'twice'],
+    ['a1:5001,b1:5001', 'same port'],
+    [',', 'names no region'],
+  ])('refuses %j', (value, message) => {
+    expect(configError({}, { BERTH_REGIONS: value }).message).toContain(message);
+  });
+
+  it('takes BERTH_REGISTRY_TOKEN_MINUTES, in whole minutes', () => {
+    expect(loadConfig({}, {}).registryTokenSeconds).toBe(900);
+    expect(loadConfig({}, { BERTH_REGISTRY_TOKEN_MINUTES: '5' }).registryTokenSeconds).toBe(300);
+    expect(configError({}, { BERTH_REGISTRY_TOKEN_MINUTES: '0' }).message).toContain('BERTH_REGISTRY_TOKEN_MINUTES');
+    expect(configError({}, { BERTH_REGISTRY_TOKEN_MINUTES: 'soon' }).message).toContain('BERTH_REGISTRY_TOKEN_MINUTES');
+  });
+});

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RegistryLogin, TokenRequest } from '../../auth/login.js';
 import { basicCredentials, TOKEN_PATH } from '../../auth/registry-seams.js';
 import { OciError } from '../../oci/errors.js';
+import { sendOciError } from '../v2/oci-errors.js';
 
 /** A token request is a handful of short fields; anything larger is not one. */
 const FORM_LIMIT = 16 * 1024;
@@ -25,11 +26,7 @@ export async function oauthTokenRoutes(app: FastifyInstance, deps: { login: Regi
     }
     done(null, form);
   });
-  app.setErrorHandler(async (error: unknown, request, reply) => {
-    const oci = error instanceof OciError ? error : toOciError(error);
-    if (oci.status >= 500) request.log.error({ err: error }, 'token request failed');
-    return reply.code(oci.status).headers(oci.headers).header('content-type', 'application/json').send(JSON.stringify(oci.toJSON()));
-  });
+  app.setErrorHandler(async (error: unknown, request, reply) => sendOciError(request, reply, error));
 
   const answer = async (request: FastifyRequest, reply: FastifyReply, ask: Omit<TokenRequest, 'region' | 'client'>) => {
     const body = await deps.login.token({ ...ask, region: deps.regionOf(request), client: request.ip });
@@ -70,10 +67,4 @@ export async function oauthTokenRoutes(app: FastifyInstance, deps: { login: Regi
     }
     throw new OciError('UNSUPPORTED', { grant_type: grant }, { status: 400, message: 'grant_type must be password or refresh_token' });
   });
-}
-
-function toOciError(error: unknown): OciError {
-  const { statusCode, message } = error as { statusCode?: number; message?: string };
-  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return new OciError('UNSUPPORTED', undefined, { status: statusCode, message: message ?? 'bad request' });
-  return new OciError('UNKNOWN');
 }

@@ -4,6 +4,7 @@ import { formatScope, scopeKey } from '../../auth/scopes.js';
 import { OciError } from '../../oci/errors.js';
 import { isValidRepositoryName } from '../../oci/names.js';
 import type { V2Context, V2Dependencies, V2Options } from './context.js';
+import { sendOciError } from './oci-errors.js';
 import { matchV2Route, type V2Route } from './routes.js';
 
 /** The access a route needs, in token-scope terms. */
@@ -134,15 +135,7 @@ export async function v2Plugin(app: FastifyInstance, options: V2Options): Promis
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-  app.setErrorHandler(async (error: unknown, request, reply) => {
-    const oci = error instanceof OciError ? error : toOciError(error);
-    if (oci.status >= 500) request.log.error({ err: error }, 'request failed');
-    reply.removeHeader('content-length');
-    reply.headers(oci.headers);
-    // A refused body may still be arriving; don't make the connection swallow it.
-    if (oci.status === 413) reply.header('connection', 'close');
-    reply.code(oci.status).header('content-type', 'application/json').send(JSON.stringify(oci.toJSON()));
-  });
+  app.setErrorHandler(async (error: unknown, request, reply) => sendOciError(request, reply, error));
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     await dispatch(options, request, reply);
@@ -153,19 +146,6 @@ export async function v2Plugin(app: FastifyInstance, options: V2Options): Promis
   for (const url of ['/v2', '/v2/', '/v2/*']) {
     app.route({ method: methods, url, handler, exposeHeadRoute: false });
   }
-}
-
-/** Errors that are not ours: Fastify's client errors keep their status and message; the rest are 500s. */
-function toOciError(error: unknown): OciError {
-  const { statusCode, code, message } = error as { statusCode?: number; code?: string; message?: string };
-  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return new OciError('UNSUPPORTED', undefined, { status: 415, message: 'the Content-Type header is not a valid media type' });
-  }
-  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') return new OciError('SIZE_INVALID', undefined, { message: 'invalid Content-Length' });
-  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
-    return new OciError('UNSUPPORTED', undefined, { status: statusCode, message: message ?? 'bad request' });
-  }
-  return new OciError('UNKNOWN');
 }
 
 declare module 'fastify' {
