@@ -110,6 +110,7 @@ describe('docker CLI (client only): login and manifest inspect', () => {
 
   it('manifest inspect shows the OCI image skopeo pushed: its config, layers and digest', async () => {
     const ref = `${server.host}/e2e-lab/docker:v1`;
+    recorder.clear();
     expect(await inspect(ref)).toEqual({
       schemaVersion: 2,
       mediaType: OciMediaType.manifest,
@@ -120,6 +121,8 @@ describe('docker CLI (client only): login and manifest inspect', () => {
     expect(verbose.Ref).toBe(ref);
     expect(verbose.Descriptor).toMatchObject({ mediaType: OciMediaType.manifest, digest: image.manifest.digest, size: image.manifest.size });
     expect(Buffer.from(verbose.Raw, 'base64').equals(image.manifestBytes)).toBe(true);
+    // With an identity token stored, docker gets its registry tokens by the OAuth2 POST.
+    expect(recorder.requests.filter((r) => r.url.startsWith('/oauth/token')).map((r) => [r.method, r.status])).toContainEqual(['POST', 200]);
   }, 30_000);
 
   it('manifest inspect shows the Docker v2s2 image with the same layers', async () => {

@@ -206,6 +206,16 @@ describe('registry login', () => {
       expect((await fetch(`${server.url}/v2/`, { headers: { authorization: basicAuth(key.apikey) } })).status).toBe(401);
     });
 
+    it('an expired key gets no token', async () => {
+      const soon = new Date(Date.now() + 3000).toISOString().replace(/\.\d{3}Z$/, '+0000');
+      const key = (await owner.sdk.identity.createApiKey({ name: 'expiring', iamId: owner.iamId, expiresAt: soon })).result;
+      expect((await registryToken(server.url, basicAuth(key.apikey))).status).toBe(200);
+      await new Promise((done) => setTimeout(done, 3500));
+      const refused = await registryToken(server.url, basicAuth(key.apikey));
+      expect(refused.status).toBe(401);
+      expect(refused.body.errors![0]!.message).toMatch(/expired/);
+    });
+
     it('a removed policy takes effect for the next token at once', async () => {
       const sid = (await owner.sdk.identity.createServiceId({ accountId: owner.accountId, name: 'fleeting', apikey: { name: 'k' } })).result;
       const policy = (await owner.sdk.policies.createPolicy(policyBody(sid.iam_id, owner.accountId, ['Reader'], { serviceName: 'container-registry' }) as never)).result;
