@@ -118,6 +118,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     registryOf,
     regionOf: (request) => router.regionOf(request),
     hostOf: (region) => config.regions.find((r) => r.name === region)?.host,
+    regionsFor: (request) => router.names().map((name) => ({ name, registry: router.registryHost(name, request) })),
     iam,
     login: new RegistryLogin(credentials, grants, tokens),
     authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),

@@ -1,8 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
 import type { Iam } from '../iam/iam.js';
 import { openIam } from '../server.js';
+import { handOver } from './secrets.js';
 
 interface StoreFlags {
   data?: string;
@@ -20,13 +20,6 @@ async function withIam<T>(flags: StoreFlags, work: (iam: Iam) => Promise<T>): Pr
   } finally {
     await close();
   }
-}
-
-/** Prints a new API key, or writes it alone to `file` (0600) so it never reaches a terminal. */
-function handOver(secret: string, file: string | undefined): string {
-  if (file === undefined) return `API key (shown once): ${secret}`;
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return `API key written to ${file}`;
 }
 
 function storeOptions(command: Command): Command {

@@ -28,6 +28,8 @@ export interface AppDependencies {
   regionOf(request: FastifyRequest): string;
   /** A region's configured registry host, if any. */
   hostOf(region: string): string | undefined;
+  /** Every region, with its registry host as the client of `request` writes it. */
+  regionsFor(request: FastifyRequest): Array<{ name: string; registry: string }>;
   iam: Iam;
   login: RegistryLogin;
   authenticator: Authenticator;
@@ -63,6 +65,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   registerRequestLog(app);
   registerMetrics(app);
   registerHealth(app, deps.db);
+  // Berth's own discovery (IBM's CLI has its table built in): which regions, at which registry hosts.
+  app.get('/api/v1/regions', async (request) => deps.regionsFor(request));
   await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute });
   await app.register(identityRoutes, { iam: deps.iam });
   await app.register(policyRoutes, { iam: deps.iam });

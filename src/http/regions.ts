@@ -30,6 +30,17 @@ export class RegionRouter {
     return (this.mainRegions.find((region) => region.host === host || region.host === hostname) ?? this.mainRegions[0]!).name;
   }
 
+  /**
+   * The registry host of a region as a client that reached `request` writes it: its configured
+   * host, or this host with the region's own port, or this host.
+   */
+  registryHost(region: string, request: FastifyRequest): string {
+    const config = this.regions.find((r) => r.name === region);
+    if (config?.host !== undefined) return config.host;
+    const port = [...this.byPort].find(([, name]) => name === region)?.[0];
+    return port !== undefined ? `${request.hostname}:${port}` : request.host;
+  }
+
   /** The regions that want a listener of their own. */
   ownListeners(): RegionConfig[] {
     return this.regions.filter((region) => region.port !== undefined);

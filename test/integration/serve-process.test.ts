@@ -204,7 +204,7 @@ describe('berth serve (process)', () => {
 
       const user = spawnBerth(['users', 'create', 'dev@example.com', '--account', accountId!, '--data', dataDir]);
       expect((await user.exited).code, describeProcess(user)).toBe(0);
-      const userKey = /API key \(shown once\): (\S+)/.exec(user.stdout())?.[1];
+      const userKey = /API key \(shown once, keep it safe\): (\S+)/.exec(user.stdout())?.[1];
       const userIamId = /user (BERTHid-\S+)/.exec(user.stdout())?.[1];
       for (const [key, iamId] of [[ownerKey, undefined], [userKey!, userIamId]] as const) {
         const grant = new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: key });
