@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
 import type { Iam } from '../iam/iam.js';
-import { openIam } from '../server.js';
 import { handOver } from './secrets.js';
 
 interface StoreFlags {
@@ -14,6 +13,7 @@ async function withIam<T>(flags: StoreFlags, work: (iam: Iam) => Promise<T>): Pr
   const input: ConfigInput = { logLevel: 'silent' };
   if (flags.data !== undefined) input.data = flags.data;
   if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
+  const { openIam } = await import('../server.js');
   const { iam, close } = await openIam(loadConfig(input));
   try {
     return await work(iam);

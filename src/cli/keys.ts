@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
-import { openIam } from '../server.js';
 
 /** `berth keys rotate`: a new IAM signing key for every node; old public keys stay published. */
 export function registerKeys(program: Command): void {
@@ -15,6 +14,7 @@ export function registerKeys(program: Command): void {
       const input: ConfigInput = { logLevel: 'silent' };
       if (flags.data !== undefined) input.data = flags.data;
       if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
+      const { openIam } = await import('../server.js');
       const { iam, close } = await openIam(loadConfig(input));
       try {
         const kid = await iam.signingKeys.rotate();

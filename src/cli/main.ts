@@ -5,7 +5,6 @@ import { registerAccounts } from './accounts.js';
 import { registerCrCommands } from './commands/cr.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerSession } from './commands/session.js';
-import { CliError } from './errors.js';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 
@@ -31,8 +30,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  const message =
-    error instanceof ConfigError ? `invalid configuration: ${error.message}` : error instanceof CliError ? error.message : `unexpected error: ${(error as Error).message}`;
+  const message = error instanceof ConfigError ? `invalid configuration: ${error.message}` : (error as Error).message;
   process.stderr.write(`berth: ${message.split('\n')[0]}\n`);
   process.exit(1);
 }

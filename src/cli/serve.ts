@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
 import { OWNER_KEY_FILE } from '../iam/bootstrap.js';
-import { createBerth } from '../server.js';
 
 interface ServeFlags {
   data?: string;
@@ -49,6 +48,8 @@ export function registerServe(program: Command): void {
       if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
       if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
       const config = loadConfig(input);
+      // The server is loaded only to serve: the other commands start without it.
+      const { createBerth } = await import('../server.js');
       const berth = await createBerth(config);
       const { regions } = await berth.listen();
       berth.app.log.info({ regions }, 'listening');
