@@ -19,14 +19,16 @@ export interface CliUser {
   helper(action: string, input: string): Promise<RunResult>;
 }
 
-export async function cliUser(): Promise<CliUser> {
+/** `clients` puts the CLI beside a client sandbox: its auth files, and the sandbox's PATH and HOME. */
+export async function cliUser(clients?: { env: NodeJS.ProcessEnv }): Promise<CliUser> {
   const home = await mkdtemp(join(tmpdir(), 'berth-cli-'));
   const env: NodeJS.ProcessEnv = {
     HOME: home,
-    BERTH_HOME: join(home, '.berth'),
     DOCKER_CONFIG: join(home, '.docker'),
     REGISTRY_AUTH_FILE: join(home, 'auth.json'),
-    // No BERTH_ server settings of the test run leak into the CLI.
+    ...clients?.env,
+    BERTH_HOME: join(home, '.berth'),
+    // No API key of the test run's environment leaks into the CLI.
     BERTH_APIKEY: '',
   };
   const berth = (args: string[], options: RunOptions = {}) =>
