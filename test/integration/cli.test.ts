@@ -1,11 +1,14 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliUser, oneLineError, type CliUser } from '../support/cli.js';
 import { basicAuth, ownerSession, tokenFor } from '../support/iam.js';
 import { OciClient } from '../support/oci-client.js';
+import { run } from '../support/run.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
 
 /** The `berth` CLI as a subprocess against a real server, every command and its main failure. */
 describe('berth CLI', () => {
@@ -125,6 +128,20 @@ describe('berth CLI', () => {
       await user.berthOk(['iam', 'api-key-delete', 'filed', '-f']);
       await expect(tokenFor(server, secret.trim())).rejects.toThrow(/400/);
       expect(oneLineError(await user.berth(['iam', 'api-key', 'filed']))).toContain('not found');
+    });
+
+    it('asks on a terminal before deleting, and does nothing unless told yes', async () => {
+      await user.berthOk(['iam', 'api-key-create', 'asked']);
+      // `script` gives the command a terminal, fed from our stdin.
+      const onTerminal = (answer: string) =>
+        run('script', ['-qec', `${process.execPath} ${join(repoRoot, 'bin/berth.js')} iam api-key-delete asked`, '/dev/null'], { input: answer, env: user.env, timeoutMs: 30_000 });
+      const no = await onTerminal('n\n');
+      expect(no.stdout).toMatch(/Delete API key asked .*\[y\/N\]/);
+      expect(no.stdout).toContain('berth: cancelled');
+      expect((await user.berthOk(['iam', 'api-key', 'asked'])).stdout).toContain('asked');
+      const yes = await onTerminal('y\n');
+      expect(yes.stdout).toContain('API key asked deleted.');
+      expect(oneLineError(await user.berth(['iam', 'api-key', 'asked']))).toContain('not found');
     });
 
     it('service IDs, their keys and policies; policy-delete', async () => {
