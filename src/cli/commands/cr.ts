@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
+import { withExample, withOutput, type OutputFlags } from './options.js';
 import { containersAuthFile, dockerConfigFile, writeAuthEntry } from '../client-auth.js';
 import { CliError } from '../errors.js';
 import { request } from '../http.js';
@@ -8,9 +9,6 @@ import { RegistryApi } from '../registry-api.js';
 import { Session } from '../session/session.js';
 import { setRegion } from './session.js';
 
-type OutputFlags = { output?: string };
-const output = (command: Command) => command.option('--output <format>', 'table or json', 'table');
-const example = (command: Command, ...lines: string[]) => command.addHelpText('after', `\nExample:\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
 
 interface RemoteImage {
   Id: string;
@@ -52,20 +50,20 @@ async function crLogin(client: 'docker' | 'podman'): Promise<void> {
 export function registerCrCommands(program: Command): void {
   const cr = program.command('cr').description("work with the targeted region's registry: login, namespaces, images");
 
-  example(cr.command('region-set <region>').description('target a region (its registry is where cr commands go)'), 'berth cr region-set eu-de').action(async (region: string) => {
+  withExample(cr.command('region-set <region>').description('target a region (its registry is where cr commands go)'), 'berth cr region-set eu-de').action(async (region: string) => {
     const session = Session.current();
     await setRegion(session, region);
     const registry = await session.registry();
     process.stdout.write(`The region is set to '${registry.region}', the registry is '${registry.host}'.\nOK\n`);
   });
 
-  example(output(cr.command('region').description('show the targeted region and its registry')), 'berth cr region').action(async (flags: OutputFlags) => {
+  withExample(withOutput(cr.command('region').description('show the targeted region and its registry')), 'berth cr region').action(async (flags: OutputFlags) => {
     formatOf(flags);
     const registry = await Session.current().registry();
     printEntity(flags, [['Region', registry.region], ['Registry', registry.host]], { region: registry.region, registry: registry.host });
   });
 
-  example(
+  withExample(
     cr
       .command('login')
       .description("log the local docker or podman in to the targeted registry, as iamrefresh (no password on the command line)")
@@ -77,14 +75,14 @@ export function registerCrCommands(program: Command): void {
     await crLogin(client);
   });
 
-  example(cr.command('namespace-add <namespace>').description('create a namespace in the targeted region'), 'berth cr namespace-add team-a').action(async (namespace: string) => {
+  withExample(cr.command('namespace-add <namespace>').description('create a namespace in the targeted region'), 'berth cr namespace-add team-a').action(async (namespace: string) => {
     const api = await registryApi();
     await api.call(`/api/v1/namespaces/${encodeURIComponent(namespace)}`, { method: 'PUT' });
     process.stdout.write(`Added namespace '${namespace}' in region '${api.registry.region}'.\nOK\n`);
   });
 
   for (const name of ['namespace-list', 'namespaces']) {
-    example(output(cr.command(name).description('list your namespaces in the targeted region')), `berth cr ${name}`).action(async (flags: OutputFlags) => {
+    withExample(withOutput(cr.command(name).description('list your namespaces in the targeted region')), `berth cr ${name}`).action(async (flags: OutputFlags) => {
       formatOf(flags);
       const api = await registryApi();
       const namespaces = await api.call<string[]>('/api/v1/namespaces');
@@ -92,7 +90,7 @@ export function registerCrCommands(program: Command): void {
     });
   }
 
-  example(cr.command('namespace-rm <namespace>').description('delete a namespace and every image in it').option('-f, --force', 'do not ask'), 'berth cr namespace-rm team-a -f').action(
+  withExample(cr.command('namespace-rm <namespace>').description('delete a namespace and every image in it').option('-f, --force', 'do not ask'), 'berth cr namespace-rm team-a -f').action(
     async (namespace: string, flags: { force?: boolean }) => {
       const api = await registryApi();
       await confirm(`Delete namespace '${namespace}' in region '${api.registry.region}' and every image in it?`, flags.force);
@@ -101,8 +99,8 @@ export function registerCrCommands(program: Command): void {
     },
   );
 
-  example(
-    output(cr.command('images').alias('image-list').description('list your images').option('--restrict <namespace[/repo]>', 'only this namespace or repository')),
+  withExample(
+    withOutput(cr.command('images').alias('image-list').description('list your images').option('--restrict <namespace[/repo]>', 'only this namespace or repository')),
     'berth cr images --restrict team-a',
   ).action(async (flags: OutputFlags & { restrict?: string }) => {
     formatOf(flags);
@@ -131,7 +129,7 @@ export function registerCrCommands(program: Command): void {
     );
   });
 
-  example(cr.command('image-rm <image>').description('delete an image (by tag or digest) with every tag on it').option('-f, --force', 'do not ask'), 'berth cr image-rm team-a/app:1.0 -f').action(
+  withExample(cr.command('image-rm <image>').description('delete an image (by tag or digest) with every tag on it').option('-f, --force', 'do not ask'), 'berth cr image-rm team-a/app:1.0 -f').action(
     async (image: string, flags: { force?: boolean }) => {
       const api = await registryApi();
       const reference = api.fullReference(image);
@@ -141,7 +139,7 @@ export function registerCrCommands(program: Command): void {
     },
   );
 
-  example(cr.command('image-tag <source> <target>').description('tag an image under another name (target: <repository>:<tag>)'), 'berth cr image-tag team-a/app:1.0 team-a/app:stable').action(
+  withExample(cr.command('image-tag <source> <target>').description('tag an image under another name (target: <repository>:<tag>)'), 'berth cr image-tag team-a/app:1.0 team-a/app:stable').action(
     async (source: string, target: string) => {
       const api = await registryApi();
       const query = new URLSearchParams({ fromimage: api.fullReference(source), toimage: api.fullReference(target) });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { withExample, withOutput, type OutputFlags } from './options.js';
 import { CliError } from '../errors.js';
 import { jsonBody } from '../http.js';
 import { IamApi, type ApiKey, type Policy, type User } from '../iam-api.js';
@@ -6,7 +7,6 @@ import { confirm, formatOf, printEntity, printJson, printList } from '../output.
 import { handOver } from '../secrets.js';
 import { Session } from '../session/session.js';
 
-type OutputFlags = { output?: string };
 interface PolicyFlags extends OutputFlags {
   roles: string;
   serviceName: string;
@@ -15,12 +15,10 @@ interface PolicyFlags extends OutputFlags {
   resource?: string;
 }
 
-const output = (command: Command) => command.option('--output <format>', 'table or json', 'table');
-const example = (command: Command, ...lines: string[]) => command.addHelpText('after', `\nExample:\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
 
 /** The flags of `ibmcloud iam service-policy-create` that Berth's policies understand. */
 function policyFlags(command: Command): Command {
-  return output(
+  return withOutput(
     command
       .requiredOption('--roles <roles>', 'comma-separated role names (Reader, Writer, Manager, Viewer, Operator, Editor, Administrator) or CRNs')
       .requiredOption('--service-name <name>', 'the service, e.g. container-registry')
@@ -52,39 +50,42 @@ const api = () => new IamApi(Session.current());
 
 /** Policies (`iam service-policy-create`…) and the account's people (`iam account-create`, `iam user-create`). */
 export function registerAccessCommands(iam: Command): void {
-  example(
-    policyFlags(iam.command('service-policy-create <service-id>').description('give a service ID roles on a service, a region or one resource')),
-    'berth iam service-policy-create builder --roles Writer --service-name container-registry --resource-type namespace --resource team-a',
-  ).action(async (serviceId: string, flags: PolicyFlags) => {
-    const iamApi = api();
-    await createPolicy(iamApi, (await iamApi.serviceId(serviceId)).iam_id, flags);
-  });
-
-  example(output(iam.command('service-policies <service-id>').description("list a service ID's policies")), 'berth iam service-policies builder').action(
-    async (serviceId: string, flags: OutputFlags) => {
-      formatOf(flags);
-      const iamApi = api();
-      printList(flags, policyColumns, await iamApi.policiesOf((await iamApi.serviceId(serviceId)).iam_id), 'No policies.');
+  // The same two commands for service IDs and for users; only how the subject is found differs.
+  const subjects = [
+    {
+      kind: 'service',
+      arg: '<service-id>',
+      who: 'a service ID',
+      find: async (iamApi: IamApi, name: string) => (await iamApi.serviceId(name)).iam_id,
+      examples: ['berth iam service-policy-create builder --roles Writer --service-name container-registry --resource-type namespace --resource team-a', 'berth iam service-policies builder'],
     },
-  );
-
-  example(
-    policyFlags(iam.command('user-policy-create <user>').description('give a user (by e-mail or IAM ID) roles on a service, a region or one resource')),
-    'berth iam user-policy-create dev@example.com --roles Reader --service-name container-registry',
-  ).action(async (user: string, flags: PolicyFlags) => {
-    const iamApi = api();
-    await createPolicy(iamApi, (await iamApi.user(user)).iam_id, flags);
-  });
-
-  example(output(iam.command('user-policies <user>').description("list a user's policies")), 'berth iam user-policies dev@example.com').action(
-    async (user: string, flags: OutputFlags) => {
-      formatOf(flags);
-      const iamApi = api();
-      printList(flags, policyColumns, await iamApi.policiesOf((await iamApi.user(user)).iam_id), 'No policies.');
+    {
+      kind: 'user',
+      arg: '<user>',
+      who: 'a user (by e-mail or IAM ID)',
+      find: async (iamApi: IamApi, name: string) => (await iamApi.user(name)).iam_id,
+      examples: ['berth iam user-policy-create dev@example.com --roles Reader --service-name container-registry', 'berth iam user-policies dev@example.com'],
     },
-  );
+  ];
+  for (const subject of subjects) {
+    withExample(
+      policyFlags(iam.command(`${subject.kind}-policy-create ${subject.arg}`).description(`give ${subject.who} roles on a service, a region or one resource`)),
+      subject.examples[0]!,
+    ).action(async (name: string, flags: PolicyFlags) => {
+      const iamApi = api();
+      await createPolicy(iamApi, await subject.find(iamApi, name), flags);
+    });
 
-  example(iam.command('policy-delete <id>').description('delete a policy').option('-f, --force', 'do not ask'), 'berth iam policy-delete 0f4c… -f').action(
+    withExample(withOutput(iam.command(`${subject.kind}-policies ${subject.arg}`).description(`list the policies of ${subject.who}`)), subject.examples[1]!).action(
+      async (name: string, flags: OutputFlags) => {
+        formatOf(flags);
+        const iamApi = api();
+        printList(flags, policyColumns, await iamApi.policiesOf(await subject.find(iamApi, name)), 'No policies.');
+      },
+    );
+  }
+
+  withExample(iam.command('policy-delete <id>').description('delete a policy').option('-f, --force', 'do not ask'), 'berth iam policy-delete 0f4c… -f').action(
     async (id: string, flags: { force?: boolean }) => {
       const iamApi = api();
       await iamApi.call(`/v1/policies/${encodeURIComponent(id)}`);
@@ -94,8 +95,8 @@ export function registerAccessCommands(iam: Command): void {
     },
   );
 
-  example(
-    output(
+  withExample(
+    withOutput(
       iam
         .command('user-create <email>')
         .description('add a user to the account, with a first API key for them (shown once, or written to --file)')
@@ -119,15 +120,15 @@ export function registerAccessCommands(iam: Command): void {
     else process.stdout.write(`User ${email} (${iamId}) added.\n${told}\n`);
   });
 
-  example(output(iam.command('users').description("list the account's users")), 'berth iam users').action(async (flags: OutputFlags) => {
+  withExample(withOutput(iam.command('users').description("list the account's users")), 'berth iam users').action(async (flags: OutputFlags) => {
     formatOf(flags);
     const session = Session.current();
     const { resources = [] } = await new IamApi(session).call<{ resources?: User[] }>(`/v2/accounts/${session.account}/users?limit=100`);
     printList(flags, [['E-mail', (u: User) => u.email], ['IAM ID', (u: User) => u.iam_id], ['State', (u: User) => u.state]], resources);
   });
 
-  example(
-    output(
+  withExample(
+    withOutput(
       iam
         .command('account-create <name>')
         .description("create an account (operator only), with its owner and the owner's first API key")
@@ -147,7 +148,7 @@ export function registerAccessCommands(iam: Command): void {
     else process.stdout.write(`Account ${account.name} (${account.id}) created, owner ${account.owner_iam_id}.\n${told}\n`);
   });
 
-  example(output(iam.command('accounts').description('list the accounts you can see (the operator sees all)')), 'berth iam accounts').action(async (flags: OutputFlags) => {
+  withExample(withOutput(iam.command('accounts').description('list the accounts you can see (the operator sees all)')), 'berth iam accounts').action(async (flags: OutputFlags) => {
     formatOf(flags);
     const { accounts } = await api().call<{ accounts: Array<{ id: string; name: string; owner_iam_id: string; operator: boolean }> }>('/v1/accounts');
     printList(flags, [['Name', (a: (typeof accounts)[number]) => a.name], ['ID', (a: (typeof accounts)[number]) => a.id], ['Owner', (a: (typeof accounts)[number]) => a.owner_iam_id]], accounts);

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
+import { withExample, withOutput, type OutputFlags } from './options.js';
 import { IamApi, type ApiKey, type ServiceId } from '../iam-api.js';
 import { jsonBody } from '../http.js';
 import { confirm, formatOf, printEntity, printJson, printList } from '../output.js';
 import { handOver } from '../secrets.js';
 import { Session } from '../session/session.js';
 
-type OutputFlags = { output?: string };
-const output = (command: Command) => command.option('--output <format>', 'table or json', 'table');
-const example = (command: Command, ...lines: string[]) => command.addHelpText('after', `\nExample:\n${lines.map((line) => `  ${line}`).join('\n')}\n`);
 
 const keyColumns: Array<[string, (key: ApiKey) => unknown]> = [
   ['Name', (k) => k.name],
@@ -42,8 +40,8 @@ const api = () => new IamApi(Session.current());
 
 /** `berth iam api-key…` and `berth iam service-id…`: the IAM Identity API, as `ibmcloud iam` does it. */
 export function registerIdentityCommands(iam: Command): void {
-  example(
-    output(
+  withExample(
+    withOutput(
       iam
         .command('api-key-create <name>')
         .description('create an API key for yourself; the key is shown once (or written to --file, 0600)')
@@ -61,21 +59,21 @@ export function registerIdentityCommands(iam: Command): void {
     announceKey(flags, key);
   });
 
-  example(output(iam.command('api-keys').description('list your API keys')), 'berth iam api-keys --output json').action(async (flags: OutputFlags) => {
+  withExample(withOutput(iam.command('api-keys').description('list your API keys')), 'berth iam api-keys --output json').action(async (flags: OutputFlags) => {
     formatOf(flags);
     const session = Session.current();
     const keys = await new IamApi(session).all<ApiKey>(`/v1/apikeys?iam_id=${encodeURIComponent(session.iamId)}&pagesize=100`, 'apikeys');
     printList(flags, keyColumns, keys, 'No API keys.');
   });
 
-  example(output(iam.command('api-key <name>').description('show one of your API keys (by name or ID)')), 'berth iam api-key ci-key').action(
+  withExample(withOutput(iam.command('api-key <name>').description('show one of your API keys (by name or ID)')), 'berth iam api-key ci-key').action(
     async (name: string, flags: OutputFlags) => {
       formatOf(flags);
       showKey(flags, await api().apiKey(name));
     },
   );
 
-  example(iam.command('api-key-delete <name>').description('delete one of your API keys').option('-f, --force', 'do not ask'), 'berth iam api-key-delete ci-key -f').action(
+  withExample(iam.command('api-key-delete <name>').description('delete one of your API keys').option('-f, --force', 'do not ask'), 'berth iam api-key-delete ci-key -f').action(
     async (name: string, flags: { force?: boolean }) => {
       const iamApi = api();
       const key = await iamApi.apiKey(name);
@@ -86,7 +84,7 @@ export function registerIdentityCommands(iam: Command): void {
   );
 
   for (const [verb, method] of [['lock', 'POST'], ['unlock', 'DELETE']] as const) {
-    example(iam.command(`api-key-${verb} <name>`).description(`${verb} one of your API keys (a locked key cannot be changed or deleted)`), `berth iam api-key-${verb} ci-key`).action(
+    withExample(iam.command(`api-key-${verb} <name>`).description(`${verb} one of your API keys (a locked key cannot be changed or deleted)`), `berth iam api-key-${verb} ci-key`).action(
       async (name: string) => {
         const iamApi = api();
         const key = await iamApi.apiKey(name);
@@ -96,8 +94,8 @@ export function registerIdentityCommands(iam: Command): void {
     );
   }
 
-  example(
-    output(iam.command('service-id-create <name>').description('create a service ID (an identity for a program)').option('-d, --description <text>', 'what it is for')),
+  withExample(
+    withOutput(iam.command('service-id-create <name>').description('create a service ID (an identity for a program)').option('-d, --description <text>', 'what it is for')),
     'berth iam service-id-create builder -d "CI builds"',
   ).action(async (name: string, flags: OutputFlags & { description?: string }) => {
     formatOf(flags);
@@ -109,14 +107,14 @@ export function registerIdentityCommands(iam: Command): void {
     printEntity(flags, [['Name', sid.name], ['ID', sid.id], ['IAM ID', sid.iam_id], ['Description', sid.description]], sid);
   });
 
-  example(output(iam.command('service-ids').description("list the account's service IDs")), 'berth iam service-ids').action(async (flags: OutputFlags) => {
+  withExample(withOutput(iam.command('service-ids').description("list the account's service IDs")), 'berth iam service-ids').action(async (flags: OutputFlags) => {
     formatOf(flags);
     const session = Session.current();
     const ids = await new IamApi(session).all<ServiceId>(`/v1/serviceids?account_id=${session.account}&pagesize=100`, 'serviceids');
     printList(flags, serviceIdColumns, ids, 'No service IDs.');
   });
 
-  example(output(iam.command('service-id <name>').description('show a service ID (by name or ID)')), 'berth iam service-id builder').action(
+  withExample(withOutput(iam.command('service-id <name>').description('show a service ID (by name or ID)')), 'berth iam service-id builder').action(
     async (name: string, flags: OutputFlags) => {
       formatOf(flags);
       const sid = await api().serviceId(name);
@@ -124,7 +122,7 @@ export function registerIdentityCommands(iam: Command): void {
     },
   );
 
-  example(iam.command('service-id-delete <name>').description('delete a service ID with its API keys and policies').option('-f, --force', 'do not ask'), 'berth iam service-id-delete builder -f').action(
+  withExample(iam.command('service-id-delete <name>').description('delete a service ID with its API keys and policies').option('-f, --force', 'do not ask'), 'berth iam service-id-delete builder -f').action(
     async (name: string, flags: { force?: boolean }) => {
       const iamApi = api();
       const sid = await iamApi.serviceId(name);
@@ -134,8 +132,8 @@ export function registerIdentityCommands(iam: Command): void {
     },
   );
 
-  example(
-    output(
+  withExample(
+    withOutput(
       iam
         .command('service-api-key-create <name> <service-id>')
         .description("create an API key for a service ID; shown once (or written to --file, 0600)")
@@ -154,7 +152,7 @@ export function registerIdentityCommands(iam: Command): void {
     announceKey(flags, key);
   });
 
-  example(output(iam.command('service-api-keys <service-id>').description("list a service ID's API keys")), 'berth iam service-api-keys builder').action(
+  withExample(withOutput(iam.command('service-api-keys <service-id>').description("list a service ID's API keys")), 'berth iam service-api-keys builder').action(
     async (serviceId: string, flags: OutputFlags) => {
       formatOf(flags);
       const iamApi = api();
