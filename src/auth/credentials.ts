@@ -37,32 +37,27 @@ export class RegistryCredentials {
 
   /** `client` is who to count failures against (the client address). */
   async login(username: string, password: string, client: string): Promise<Login> {
-    this.guard(client);
-    try {
-      return await this.check(username, password);
-    } catch (error) {
-      if (error instanceof OciError && error.code === 'UNAUTHORIZED') this.limiter.recordFailure(client);
-      throw error;
-    }
+    return this.counted(client, () => this.check(username, password));
   }
 
   /** A refresh token (docker's identity token, or the CLI's), left usable for the next time. */
   async refresh(token: string, client: string): Promise<Login> {
-    this.guard(client);
-    try {
-      return await this.refreshSession(token);
-    } catch (error) {
-      if (error instanceof OciError && error.code === 'UNAUTHORIZED') this.limiter.recordFailure(client);
-      throw error;
-    }
+    return this.counted(client, () => this.refreshSession(token));
   }
 
-  private guard(client: string): void {
+  /** Refuses a client that failed too often; counts this attempt's failure against it. */
+  private async counted(client: string, attempt: () => Promise<Login>): Promise<Login> {
     try {
       this.limiter.check(client);
     } catch (error) {
       if (!(error instanceof IamError)) throw error;
       throw new OciError('TOOMANYREQUESTS', undefined, { message: `too many failed logins from this client; ${error.details ?? 'try again later'}`, headers: { 'Retry-After': '60' } });
+    }
+    try {
+      return await attempt();
+    } catch (error) {
+      if (error instanceof OciError && error.code === 'UNAUTHORIZED') this.limiter.recordFailure(client);
+      throw error;
     }
   }
 
