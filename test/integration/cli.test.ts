@@ -243,6 +243,38 @@ describe('berth CLI', () => {
     });
   });
 
+  describe('the main failure of each remaining command', () => {
+    it('answers in one line: not logged in, not found, forbidden, conflict, bad reference', async () => {
+      const nobody = await cliUser();
+      const robot = await cliUser();
+      const sid = await server.berth.iam.serviceIds.create({ accountId, name: 'powerless', createdBy: 'test', apiKey: { name: 'k' } });
+      await robot.berthOk(['login', '-a', server.url, '--apikey', sid.apiKey!.secret]);
+      await user.berthOk(['iam', 'user-create', 'twice@example.com']);
+      const cases: Array<[CliUser, string[], RegExp]> = [
+        [nobody, ['iam', 'accounts'], /not logged in/],
+        [nobody, ['cr', 'region'], /not logged in/],
+        [nobody, ['cr', 'images'], /not logged in/],
+        [robot, ['iam', 'api-key-create', 'mine'], /403/],
+        [robot, ['iam', 'service-id-create', 'more'], /403/],
+        [robot, ['iam', 'users'], /403/],
+        [robot, ['cr', 'namespace-add', 'robot-made'], /403/],
+        [user, ['iam', 'api-key-lock', 'ghost'], /not found/],
+        [user, ['iam', 'service-api-key-create', 'k', 'ghost'], /not found/],
+        [user, ['iam', 'service-api-keys', 'ghost'], /not found/],
+        [user, ['iam', 'service-policies', 'ghost'], /not found/],
+        [user, ['iam', 'user-policy-create', 'nobody@example.com', '--roles', 'Reader', '--service-name', 'container-registry'], /not found/],
+        [user, ['iam', 'user-create', 'twice@example.com'], /409/],
+        [user, ['cr', 'namespace-rm', 'ghost-namespace', '-f'], /404/],
+        [user, ['cr', 'image-tag', 'ghost-ns/a:1', 'elsewhere.example/ghost-ns/b:2'], /400/],
+      ];
+      for (const [who, args, message] of cases) {
+        expect(oneLineError(await who.berth(args)), args.join(' ')).toMatch(message);
+      }
+      // A service ID with no roles lists nothing rather than failing.
+      expect((await robot.berthOk(['cr', 'namespaces'])).stdout).toContain('No namespaces');
+    });
+  });
+
   describe('docker-credential-berth', () => {
     it('hands out a fresh iambearer token for the logged-in registries only; store and erase keep nothing', async () => {
       const got = await user.helper('get', `http://${server.host}\n`);
