@@ -115,6 +115,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),
     shutdownGraceSeconds: 30,
   };
+  const clash = config.regions.find((region) => region.port !== undefined && region.port !== 0 && region.port === config.port);
+  if (clash) throw new ConfigError(`BERTH_REGIONS gives region ${clash.name} port ${clash.port}, the main listener's; leave the port out to serve it there`);
   if (databaseUrl) config.databaseUrl = databaseUrl;
   const publicUrl = fromEnv('BERTH_PUBLIC_URL');
   if (publicUrl !== undefined) {

@@ -180,6 +180,7 @@ describe('BERTH_REGIONS', () => {
     ['us-south,us-south', 'twice'],
     ['a1:5001,b1:5001', 'same port'],
     [',', 'names no region'],
+    ['us-south,eu-de:5000', "the main listener's"],
   ])('refuses %j', (value, message) => {
     expect(configError({}, { BERTH_REGIONS: value }).message).toContain(message);
   });
