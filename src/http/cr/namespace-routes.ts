@@ -5,6 +5,12 @@ import { namespaceDetails } from './views.js';
 
 const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name;
 
+/** `X-Auth-Resource-Group`, when given. */
+function resourceGroupOf(request: FastifyRequest): string | undefined {
+  const group = request.headers['x-auth-resource-group'];
+  return typeof group === 'string' && group !== '' ? group : undefined;
+}
+
 /** The caller's namespaces in the region that it may list (§3.9: namespace.list). */
 async function listable(ctx: ManagementContext) {
   const records = await ctx.registry.namespaces.list(ctx.region, ctx.principal.accountId);
@@ -33,8 +39,7 @@ export const namespaceRoutes: ManagementRoute[] = [
       const name = nameOf(request);
       // Creating is a configuring action: granted service-wide only (§3.8).
       requireAction(ctx, 'namespace.create', crResource.service(ctx));
-      const group = request.headers['x-auth-resource-group'];
-      const created = await ctx.registry.namespaces.create(ctx.region, name, ctx.principal.accountId, typeof group === 'string' && group !== '' ? group : undefined);
+      const created = await ctx.registry.namespaces.create(ctx.region, name, ctx.principal.accountId, resourceGroupOf(request));
       // 200 when the account has it already, as the Go SDK's test accepts.
       return { body: { namespace: name }, status: created ? 201 : 200 };
     },
@@ -46,8 +51,8 @@ export const namespaceRoutes: ManagementRoute[] = [
     async handle(request, ctx) {
       const name = nameOf(request);
       requireAction(ctx, 'namespace.create', crResource.service(ctx));
-      const group = request.headers['x-auth-resource-group'];
-      if (typeof group !== 'string' || group === '') throw managementErrors.badRequest('the X-Auth-Resource-Group header names the resource group to assign the namespace to');
+      const group = resourceGroupOf(request);
+      if (group === undefined) throw managementErrors.badRequest('the X-Auth-Resource-Group header names the resource group to assign the namespace to');
       await ownNamespace(ctx, name);
       await ctx.registry.namespaces.assign(ctx.region, name, group);
       return { body: { namespace: name } };
