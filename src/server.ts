@@ -16,6 +16,10 @@ import { systemClock } from './registry/clock.js';
 import { regionView, type RegionRegistry } from './registry/regional.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
+import { gcMetrics } from './jobs/gc-metrics.js';
+import { JobLeases } from './jobs/leases.js';
+import { JobRunner } from './jobs/runner.js';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import { bootstrapOwner } from './iam/bootstrap.js';
 import { FailureLimiter } from './iam/failure-limiter.js';
 import { createIam, type Iam } from './iam/iam.js';
@@ -48,17 +52,49 @@ export interface BerthOptions {
 
 const JANITOR_INTERVAL_MS = 10 * 60 * 1000;
 
-/** Cancels abandoned upload sessions every few minutes, as the spec asks registries to. */
-function startUploadJanitor(registry: Registry, config: BerthConfig, log: FastifyBaseLogger): NodeJS.Timeout {
-  const maxIdleMs = config.uploadIdleHours * 3600 * 1000;
-  const timer = setInterval(() => {
-    registry.uploads.purgeIdle(maxIdleMs).then(
-      (purged) => purged > 0 && log.info({ purged }, 'cancelled idle upload sessions'),
-      (error: unknown) => log.warn({ err: error }, 'idle upload cleanup failed'),
-    );
-  }, JANITOR_INTERVAL_MS);
-  timer.unref();
-  return timer;
+/**
+ * The background jobs, each on one node at a time: the collector at BERTH_GC_INTERVAL, and the
+ * upload janitor (cancelling abandoned sessions, as the spec asks) even when the collector runs
+ * only on demand.
+ */
+function startJobs(registry: Registry, config: BerthConfig, leases: JobLeases, metrics: MetricsRegistry, log: FastifyBaseLogger): JobRunner {
+  const runner = new JobRunner(leases, log);
+  const observed = gcMetrics(metrics);
+  runner.every({
+    name: 'gc',
+    intervalMs: config.gc.intervalMs,
+    async run(renew) {
+      try {
+        const report = await registry.collector.run({ renew });
+        observed.succeeded(report);
+        const { blobs: _list, ...figures } = report;
+        if (report.blobsRemoved + report.manifestsRemoved + report.uploadsPurged + report.linksRemoved > 0) log.info(figures, 'garbage collected');
+      } catch (error) {
+        observed.failed();
+        throw error;
+      }
+    },
+  });
+  runner.every({
+    name: 'upload-janitor',
+    intervalMs: JANITOR_INTERVAL_MS,
+    async run() {
+      const purged = await registry.uploads.purgeIdle(uploadIdleMs(config));
+      if (purged > 0) log.info({ purged }, 'cancelled idle upload sessions');
+    },
+  });
+  return runner;
+}
+
+const uploadIdleMs = (config: BerthConfig) => config.uploadIdleHours * 3600 * 1000;
+
+/** The registry's services over a database, with the configured blob store and lifecycle settings. */
+function registryOver(config: BerthConfig, database: DatabaseHandle): Registry {
+  const store = new FsBlobStore(config.dataDir, { reserveBytes: config.diskReserveBytes });
+  return createRegistry(
+    { db: database.db, dialect: database.dialect, store, clock: systemClock, graceMs: config.gc.delayMs },
+    { trashDays: config.trashDays, defaultPlan: config.defaultPlan, gcDelayMs: config.gc.delayMs, uploadIdleMs: uploadIdleMs(config) },
+  );
 }
 
 function openConfiguredDatabase(config: BerthConfig, schema?: string): Promise<DatabaseHandle> {
@@ -90,11 +126,16 @@ export async function openIam(config: BerthConfig): Promise<{ iam: Iam; close():
   return { iam: iamOver(config, database), close: () => database.close() };
 }
 
+/** The registry over the configured database and storage, for `berth gc` run beside the servers. */
+export async function openRegistry(config: BerthConfig): Promise<{ registry: Registry; leases: JobLeases; close(): Promise<void> }> {
+  const database = await openConfiguredDatabase(config);
+  return { registry: registryOver(config, database), leases: new JobLeases(database.db), close: () => database.close() };
+}
+
 /** The composition root: every dependency is built here and passed down explicitly. */
 export async function createBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
   const database = await openConfiguredDatabase(config, options.databaseSchema);
-  const store = new FsBlobStore(config.dataDir);
-  const registry = createRegistry({ db: database.db, dialect: database.dialect, store, clock: systemClock });
+  const registry = registryOver(config, database);
   const iam = iamOver(config, database);
   const ownerApiKey = await bootstrapOwner(database.db, iam.identities, iam.apiKeys, config.dataDir);
 
@@ -111,7 +152,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     return subject ? { ...caller, subject } : caller;
   };
 
-  const { app, handler } = await buildApp({
+  const { app, handler, metrics } = await buildApp({
     config,
     db: database.db,
     registry,
@@ -126,7 +167,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   const listeners = new RegionListeners(router, handler);
-  const janitor = startUploadJanitor(registry, config, app.log);
+  const jobs = startJobs(registry, config, new JobLeases(database.db), metrics, app.log);
   return {
     app,
     registry,
@@ -141,8 +182,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
       return { port, regions };
     },
     async close() {
-      clearInterval(janitor);
-      await Promise.all([app.close(), listeners.close()]);
+      await Promise.all([app.close(), listeners.close(), jobs.stop()]);
       await database.close();
     },
   };

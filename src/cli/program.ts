@@ -3,6 +3,7 @@ import { registerAccounts } from './accounts.js';
 import { registerCrCommands } from './commands/cr.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerSession } from './commands/session.js';
+import { registerGc } from './gc.js';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerIamCommands(program);
   registerCrCommands(program);
   registerKeys(program);
+  registerGc(program);
   registerAccounts(program);
   const exitOverride = (command: Command) => {
     command.exitOverride();

@@ -9,6 +9,8 @@ interface ServeFlags {
   host?: string;
   databaseUrl?: string;
   logLevel?: string;
+  gcInterval?: string;
+  gcDelay?: string;
 }
 
 /** Printed once, to the terminal and never to the log: the only time the key exists in the clear. */
@@ -39,6 +41,8 @@ export function registerServe(program: Command): void {
     .option('--host <h>', 'listen address (env BERTH_HOST)', undefined)
     .option('--database-url <url>', 'postgres:// URL for metadata (env BERTH_DATABASE_URL)', undefined)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BERTH_LOG_LEVEL)', undefined)
+    .option('--gc-interval <duration>', 'how often garbage collection runs, 0 for only on demand (env BERTH_GC_INTERVAL)', undefined)
+    .option('--gc-delay <duration>', 'grace before an unreferenced blob is collected (env BERTH_GC_DELAY)', undefined)
     .addHelpText('after', '\nExample:\n  berth serve --data ./berth-data --port 5000\n')
     .action(async (flags: ServeFlags) => {
       const input: ConfigInput = {};
@@ -47,6 +51,8 @@ export function registerServe(program: Command): void {
       if (flags.host !== undefined) input.host = flags.host;
       if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
       if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
+      if (flags.gcInterval !== undefined) input.gcInterval = flags.gcInterval;
+      if (flags.gcDelay !== undefined) input.gcDelay = flags.gcDelay;
       const config = loadConfig(input);
       // The server is loaded only to serve: the other commands start without it.
       const { createBerth } = await import('../server.js');

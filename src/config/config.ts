@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
+import { parseDuration } from './durations.js';
 import { DEFAULT_REGION, parseRegions, type RegionConfig } from './regions.js';
+
+/** IBM's Container Registry plans: Free has limits, Standard has none. */
+export type PlanName = 'Free' | 'Standard';
 
 /** Every setting Berth reads, after flags, environment and defaults are merged and validated. */
 export interface BerthConfig {
@@ -35,6 +39,18 @@ export interface BerthConfig {
   uploadIdleHours: number;
   /** Seconds SIGTERM waits for in-flight requests before closing them. */
   shutdownGraceSeconds: number;
+  gc: {
+    /** How often the collector runs in the background; 0 means only on demand (`berth gc`). */
+    intervalMs: number;
+    /** How long an unreferenced blob or link is kept after the last reference to it went. */
+    delayMs: number;
+  };
+  /** Days a deleted image stays in the trash; 0 means no trash (deleted images go at once). */
+  trashDays: number;
+  /** The plan an account starts on in a region. */
+  defaultPlan: PlanName;
+  /** Free space blob uploads leave on the data folder's disk, for the database and for deletes. */
+  diskReserveBytes: number;
 }
 
 export interface ConfigInput {
@@ -44,6 +60,8 @@ export interface ConfigInput {
   databaseUrl?: string;
   logLevel?: string;
   deleteEnabled?: boolean;
+  gcInterval?: string;
+  gcDelay?: string;
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +88,18 @@ function parsePositive(value: string, setting: string): number {
   const count = parseCount(value, setting);
   if (count === 0) throw new ConfigError(`${setting} must be at least 1, got "${value}"`);
   return count;
+}
+
+function parseDurationSetting(value: string, setting: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new ConfigError(`${setting} must be a duration such as 30s, 10m or 1h (or 0), got "${value}"`);
+  return ms;
+}
+
+function parsePlan(value: string, setting: string): PlanName {
+  const plan = value.toLowerCase() === 'free' ? 'Free' : value.toLowerCase() === 'standard' ? 'Standard' : undefined;
+  if (!plan) throw new ConfigError(`${setting} must be free or standard, got "${value}"`);
+  return plan;
 }
 
 function parseBoolean(value: string, setting: string): boolean {
@@ -114,6 +144,13 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),
     uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),
     shutdownGraceSeconds: 30,
+    gc: {
+      intervalMs: parseDurationSetting(flags.gcInterval ?? fromEnv('BERTH_GC_INTERVAL') ?? '10m', flags.gcInterval !== undefined ? '--gc-interval' : 'BERTH_GC_INTERVAL'),
+      delayMs: parseDurationSetting(flags.gcDelay ?? fromEnv('BERTH_GC_DELAY') ?? '1h', flags.gcDelay !== undefined ? '--gc-delay' : 'BERTH_GC_DELAY'),
+    },
+    trashDays: parseCount(fromEnv('BERTH_TRASH_DAYS') ?? '30', 'BERTH_TRASH_DAYS'),
+    defaultPlan: parsePlan(fromEnv('BERTH_DEFAULT_PLAN') ?? 'standard', 'BERTH_DEFAULT_PLAN'),
+    diskReserveBytes: 1024 * 1024 * parseCount(fromEnv('BERTH_DISK_RESERVE_MB') ?? '100', 'BERTH_DISK_RESERVE_MB'),
   };
   const clash = config.regions.find((region) => region.port !== undefined && region.port !== 0 && region.port === config.port);
   if (clash) throw new ConfigError(`BERTH_REGIONS gives region ${clash.name} port ${clash.port}, the main listener's; leave the port out to serve it there`);

@@ -10,6 +10,7 @@ import { refreshTokensMigration } from './migrations/0003-refresh-tokens.js';
 import { policiesMigration } from './migrations/0004-policies.js';
 import { iamAdministrationMigration } from './migrations/0005-iam-administration.js';
 import { regionsMigration } from './migrations/0006-regions-namespaces.js';
+import { storageLifecycleMigration } from './migrations/0007-storage-lifecycle.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -105,6 +106,7 @@ function migrations(dialect: Dialect, defaultRegion: string): Record<string, Mig
     '0004-policies': policiesMigration(),
     '0005-iam-administration': iamAdministrationMigration(),
     '0006-regions-namespaces': regionsMigration(dialect, defaultRegion),
+    '0007-storage-lifecycle': storageLifecycleMigration(dialect),
   };
 }
 

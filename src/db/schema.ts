@@ -2,12 +2,16 @@
 export interface RepositoriesTable {
   name: string;
   created_at: number;
+  /** Last upload or mount into it: while a push goes on, its blobs that no manifest names yet stay. */
+  pushed_at: number;
 }
 
 export interface BlobsTable {
   digest: string;
   size: number;
   created_at: number;
+  /** When its last repository link went; null while a repository links it. The collector's grace starts here. */
+  released_at: number | null;
 }
 
 /** A repository reaches a blob only through one of these rows. */
@@ -15,6 +19,11 @@ export interface RepositoryBlobsTable {
   repository: string;
   digest: string;
   created_at: number;
+  /**
+   * Null while a live or trashed manifest of the repository names the blob; otherwise when the link
+   * was made, last used by a client, or lost its last reference. The collector's grace starts here.
+   */
+  orphaned_at: number | null;
 }
 
 export interface ManifestsTable {
@@ -181,6 +190,45 @@ export interface IdentityHistoryTable {
   message: string;
 }
 
+/** A deleted image: its manifest, as it was, and its tags, until it is restored or expires. */
+export interface TrashTable {
+  repository: string;
+  digest: string;
+  media_type: string;
+  size: number;
+  content: Buffer;
+  subject: string | null;
+  artifact_type: string | null;
+  annotations: string | null;
+  /** When the manifest was first pushed. */
+  created_at: number;
+  /** JSON array of the tag names it had. */
+  tags: string;
+  trashed_at: number;
+  expires_at: number;
+}
+
+/** An account's plan and quotas in one region; limits in bytes, -1 for none. */
+export interface QuotasTable {
+  account_id: string;
+  region: string;
+  plan: string;
+  /** The quota the account set itself (-1: none); the plan's limit applies as well. */
+  storage_limit: number;
+  traffic_limit: number;
+  /** Bytes pulled in `traffic_month` (`YYYY-MM`, UTC). */
+  traffic_used: number;
+  traffic_month: string;
+  updated_at: number;
+}
+
+/** Who runs a background job now: a node holds the lease until `expires_at` unless it renews it. */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 /** One row per one-time setup step done; the primary key lets only one node do it. */
 export interface BootstrapTable {
   name: string;
@@ -205,4 +253,7 @@ export interface Database {
   policies: PoliciesTable;
   identity_history: IdentityHistoryTable;
   bootstrap: BootstrapTable;
+  trash: TrashTable;
+  quotas: QuotasTable;
+  job_leases: JobLeasesTable;
 }

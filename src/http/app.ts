@@ -1,6 +1,7 @@
 import { createServer, type RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Authorizer } from '../auth/authorize.js';
 import type { Authenticator } from '../auth/authenticate.js';
 import type { RegistryLogin } from '../auth/login.js';
@@ -39,7 +40,7 @@ export interface AppDependencies {
 }
 
 /** The app, and the request handler that further listeners (regions with ports of their own) hand requests to. */
-export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; handler: RequestListener }> {
+export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyInstance; handler: RequestListener; metrics: MetricsRegistry }> {
   let handler: RequestListener | undefined;
   const app = Fastify({
     logger: {
@@ -63,7 +64,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   });
   registerDrain(app);
   registerRequestLog(app);
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
   registerHealth(app, deps.db);
   // Berth's own discovery (IBM's CLI has its table built in): which regions, at which registry hosts.
   app.get('/api/v1/regions', async (request) => deps.regionsFor(request));
@@ -79,5 +80,5 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     authorizer: deps.authorizer,
     config: deps.config,
   });
-  return { app, handler: handler! };
+  return { app, handler: handler!, metrics };
 }

@@ -170,11 +170,13 @@ export class ApiKeys {
     const now = this.ctx.clock();
     if (record.disabled) throw iamErrors.apiKeyDisabled();
     if (record.expires_at !== null && record.expires_at <= now) throw iamErrors.apiKeyExpired();
+    // Bookkeeping only: a login must not fail because it could not be recorded (a full disk).
     await this.ctx.db
       .updateTable('api_keys')
       .set((eb) => ({ last_authn_at: now, authn_count: eb('authn_count', '+', 1) }))
       .where('id', '=', record.id)
-      .execute();
+      .execute()
+      .catch(() => undefined);
     return record;
   }
 }

@@ -10,14 +10,23 @@ export interface RegistryContext {
   dialect: Dialect;
   store: BlobStore;
   clock: Clock;
+  /**
+   * The collector's grace: how long a blob or link nothing references is kept. Clients that use
+   * such a link (a HEAD before a push) renew it, so it is not collected under them.
+   */
+  graceMs: number;
 }
 
-/** Creates the repository row when it is missing; repositories come into being on first write. */
-export async function ensureRepository(db: Kysely<Database>, name: string, now: number): Promise<void> {
+/**
+ * Creates the repository row when it is missing; repositories come into being on first write.
+ * `pushed` records push activity too, which also locks the row for the transaction, so the
+ * collector cannot judge the repository idle while this push is going on.
+ */
+export async function ensureRepository(db: Kysely<Database>, name: string, now: number, pushed = false): Promise<void> {
   await db
     .insertInto('repositories')
-    .values({ name, created_at: now })
-    .onConflict((oc) => oc.column('name').doNothing())
+    .values({ name, created_at: now, pushed_at: pushed ? now : 0 })
+    .onConflict((oc) => (pushed ? oc.column('name').doUpdateSet({ pushed_at: now }) : oc.column('name').doNothing()))
     .execute();
 }
 
@@ -28,10 +37,25 @@ export async function repositoryExists(db: Kysely<Database>, name: string): Prom
 
 /**
  * `column LIKE '<prefix>%'` with the prefix taken literally: the keys of a region or a namespace.
- * (A range would do on SQLite and on `collate "C"` columns, but most repository columns use
- * PostgreSQL's default collation, where ranges do not follow bytes.)
+ * (Ranges would do as well: repository columns compare bytewise on both databases.)
  */
 export function keyStartsWith(column: string, prefix: string): RawBuilder<boolean> {
   const pattern = `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
   return sql<boolean>`${sql.ref(column)} like ${pattern} escape '\\'`;
+}
+
+/**
+ * `column` within the keys under `prefix`, as a range an index serves: every key that starts with
+ * `…/` sorts at or after it and before `…0` ('0' follows '/' in bytes). `prefix` ends with '/'.
+ */
+export function keyUnder(column: string, prefix: string): RawBuilder<boolean> {
+  const end = `${prefix.slice(0, -1)}0`;
+  return sql<boolean>`(${sql.ref(column)} >= ${prefix} and ${sql.ref(column)} < ${end})`;
+}
+
+/** Splits `items` into lists of at most `size` (SQL parameter limits). */
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
+  return result;
 }

@@ -13,6 +13,11 @@ export interface ImageRecord {
   content: Buffer;
   tags: string[];
   pushedAt: number;
+  /**
+   * Part of another image of the repository: a platform manifest its index names, or a referrer
+   * (signature, SBOM) of a live image. Untagged, it is still not an "untagged image" to prune.
+   */
+  partOfAnother: boolean;
 }
 
 /** Configs are small JSON documents; anything far larger is not one Berth will parse. */
@@ -35,11 +40,19 @@ export class Images {
     for (const prefix of prefixes) {
       const manifests = await this.ctx.db
         .selectFrom('manifests')
-        .select(['repository', 'digest', 'media_type', 'content', 'created_at'])
+        .select(['repository', 'digest', 'media_type', 'content', 'created_at', 'subject'])
         .where(keyStartsWith('repository', prefix))
         .orderBy('repository')
         .orderBy('digest')
         .execute();
+      const children = await this.ctx.db
+        .selectFrom('manifest_references')
+        .select(['repository', 'reference_digest'])
+        .where(keyStartsWith('repository', prefix))
+        .where('kind', '=', 'manifest')
+        .execute();
+      const live = new Set(manifests.map((row) => `${row.repository}@${row.digest}`));
+      const named = new Set(children.map((row) => `${row.repository}@${row.reference_digest}`));
       const tags = await this.ctx.db.selectFrom('tags').select(['repository', 'name', 'digest']).where(keyStartsWith('repository', prefix)).orderBy('name').execute();
       const tagsOf = new Map<string, string[]>();
       for (const tag of tags) {
@@ -54,6 +67,7 @@ export class Images {
           content: Buffer.from(row.content),
           tags: tagsOf.get(`${row.repository}@${row.digest}`) ?? [],
           pushedAt: row.created_at,
+          partOfAnother: named.has(`${row.repository}@${row.digest}`) || (row.subject !== null && live.has(`${row.repository}@${row.subject}`)),
         });
       }
     }
@@ -70,7 +84,7 @@ export class Images {
     }
     const row = await this.ctx.db.selectFrom('manifests').select('created_at').where('repository', '=', key).where('digest', '=', stored.digest).executeTakeFirst();
     const tags = await this.ctx.db.selectFrom('tags').select('name').where('repository', '=', key).where('digest', '=', stored.digest).orderBy('name').execute();
-    return { key, digest: stored.digest, mediaType: stored.mediaType, content: stored.content, tags: tags.map((t) => t.name), pushedAt: row?.created_at ?? 0 };
+    return { key, digest: stored.digest, mediaType: stored.mediaType, content: stored.content, tags: tags.map((t) => t.name), pushedAt: row?.created_at ?? 0, partOfAnother: false };
   }
 
   /** The image config a manifest names, parsed; undefined when it is absent, too large or not JSON. */

@@ -33,5 +33,6 @@ export const managementErrors = {
     new ManagementError(400, 'CRG0032E', `The image '${reference}' is not in this registry; its references start with ${host}/.`),
   manifestList: (reference: string) =>
     new ManagementError(400, 'CRG0033E', `The image '${reference}' is a manifest list; inspect one of its platform images by digest.`),
+  notInTrash: (reference: string) => new ManagementError(404, 'CRG0040E', `The image '${reference}' is not in the trash.`),
   internal: () => new ManagementError(500, 'CRG0500E', 'The request could not be processed.'),
 };

@@ -1,7 +1,12 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { locked, writeTransaction } from '../db/transactions.js';
 import { digestOf } from '../oci/digest.js';
 import { OciError } from '../oci/errors.js';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
-import { ensureRepository, type RegistryContext } from './context.js';
+import { batches, ensureRepository, type RegistryContext } from './context.js';
+import { ManifestRemoval } from './manifest-removal.js';
+import type { Quotas } from './quotas.js';
 import type { ManifestReference } from './references.js';
 
 export interface StoredManifest {
@@ -19,15 +24,12 @@ const INSERT_BATCH = 500;
 const LOOKUP_BATCH = 1000;
 const MAX_LISTED_MISSING = 100;
 
-function batches<T>(items: T[], size: number): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < items.length; i += size) result.push(items.slice(i, i + size));
-  return result;
-}
-
 /** Manifests are stored byte for byte as pushed; their digest is of exactly those bytes. */
 export class Manifests {
-  constructor(private readonly ctx: RegistryContext) {}
+  constructor(
+    private readonly ctx: RegistryContext,
+    private readonly quotas: Quotas,
+  ) {}
 
   async get(repository: string, reference: ManifestReference): Promise<StoredManifest> {
     const db = this.ctx.db;
@@ -64,11 +66,12 @@ export class Manifests {
       throw new OciError('DIGEST_INVALID', { expected: reference.digest.value, actual: digest });
     }
     const manifest = parseManifest(content, contentType);
-    await this.requireReferencedContent(repository, manifest);
 
     const now = this.ctx.clock();
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await ensureRepository(trx, repository, now);
+    await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
+      await ensureRepository(trx, repository, now, true);
+      await this.requireReferencedContent(trx, repository, manifest);
+      await this.quotas.requireStorage(trx, repository, { manifests: [{ digest, size: content.length }] });
       await trx
         .insertInto('manifests')
         .values({
@@ -97,6 +100,10 @@ export class Manifests {
           .onConflict((oc) => oc.columns(['repository', 'manifest_digest', 'reference_digest']).doNothing())
           .execute();
       }
+      // Its blobs are named now: the collector leaves their links alone.
+      for (const batch of batches([...new Set(manifest.blobs.map((d) => d.digest))], INSERT_BATCH)) {
+        await trx.updateTable('repository_blobs').set({ orphaned_at: null }).where('repository', '=', repository).where('digest', 'in', batch).where('orphaned_at', 'is not', null).execute();
+      }
       if (reference.kind === 'tag') {
         await trx
           .insertInto('tags')
@@ -108,7 +115,11 @@ export class Manifests {
     return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
   }
 
-  /** By tag: removes the tag only. By digest: removes the manifest and every tag on it. */
+  /**
+   * By tag: removes the tag only. By digest: removes the manifest for good, with every tag on it
+   * and whatever was only there for it (see ManifestRemoval). A manifest an index still names is
+   * refused: removing it would break the index.
+   */
   async delete(repository: string, reference: ManifestReference): Promise<void> {
     if (reference.kind === 'tag') {
       const result = await this.ctx.db
@@ -120,29 +131,31 @@ export class Manifests {
       return;
     }
     const digest = reference.digest.value;
-    await this.ctx.db.transaction().execute(async (trx) => {
-      const result = await trx
-        .deleteFrom('manifests')
-        .where('repository', '=', repository)
-        .where('digest', '=', digest)
-        .executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw manifestUnknown(repository, reference);
-      await trx.deleteFrom('tags').where('repository', '=', repository).where('digest', '=', digest).execute();
-      await trx
-        .deleteFrom('manifest_references')
-        .where('repository', '=', repository)
-        .where('manifest_digest', '=', digest)
-        .execute();
+    await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
+      const removal = new ManifestRemoval(trx, this.ctx.dialect, this.ctx.clock());
+      if (!(await removal.lock(repository, digest))) throw manifestUnknown(repository, reference);
+      await removal.requireUnused(repository, digest);
+      await removal.dropLive(repository, digest);
     });
   }
 
-  /** Every config, layer and child manifest must already be reachable from this repository. */
-  private async requireReferencedContent(repository: string, manifest: ParsedManifest): Promise<void> {
-    const blobDigests = [...new Set(manifest.blobs.map((d) => d.digest))];
-    const childDigests = [...new Set(manifest.manifests.map((d) => d.digest))];
+  /**
+   * Every config, layer and child manifest must already be reachable from this repository. Their
+   * rows are locked first (PostgreSQL), so a collector or a delete that wants them waits for this
+   * push, then sees it; and what they removed just before is seen missing here.
+   */
+  private async requireReferencedContent(trx: Kysely<Database>, repository: string, manifest: ParsedManifest): Promise<void> {
+    const blobDigests = [...new Set(manifest.blobs.map((d) => d.digest))].sort();
+    const childDigests = [...new Set(manifest.manifests.map((d) => d.digest))].sort();
+    for (const batch of batches(blobDigests, LOOKUP_BATCH)) {
+      await locked(trx.selectFrom('blobs').select('digest').where('digest', 'in', batch).orderBy('digest'), this.ctx.dialect, 'share').execute();
+    }
+    for (const batch of batches(childDigests, LOOKUP_BATCH)) {
+      await locked(trx.selectFrom('manifests').select('digest').where('repository', '=', repository).where('digest', 'in', batch).orderBy('digest'), this.ctx.dialect, 'share').execute();
+    }
     const missing = [
-      ...(await this.missingFrom('repository_blobs', repository, blobDigests)),
-      ...(await this.missingFrom('manifests', repository, childDigests)),
+      ...(await this.missingFrom(trx, 'repository_blobs', repository, blobDigests)),
+      ...(await this.missingFrom(trx, 'manifests', repository, childDigests)),
     ];
     if (missing.length > 0) {
       throw new OciError('MANIFEST_BLOB_UNKNOWN', { digests: missing.slice(0, MAX_LISTED_MISSING) }, {
@@ -152,10 +165,10 @@ export class Manifests {
   }
 
   /** The digests that `table` does not hold for `repository`. */
-  private async missingFrom(table: 'repository_blobs' | 'manifests', repository: string, digests: string[]): Promise<string[]> {
+  private async missingFrom(trx: Kysely<Database>, table: 'repository_blobs' | 'manifests', repository: string, digests: string[]): Promise<string[]> {
     const have = new Set<string>();
     for (const batch of batches(digests, LOOKUP_BATCH)) {
-      const rows = await this.ctx.db
+      const rows = await trx
         .selectFrom(table)
         .select('digest')
         .where('repository', '=', repository)

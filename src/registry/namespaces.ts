@@ -1,7 +1,10 @@
 import type { Selectable } from 'kysely';
 import type { NamespacesTable } from '../db/schema.js';
+import { writeTransaction } from '../db/transactions.js';
+import { releaseUnlinked } from './blobs.js';
 import { keyStartsWith, type RegistryContext } from './context.js';
 import { managementErrors } from './management-errors.js';
+import type { Quotas } from './quotas.js';
 import type { Uploads } from './uploads.js';
 
 export type NamespaceRecord = Selectable<NamespacesTable>;
@@ -34,6 +37,7 @@ export class Namespaces {
   constructor(
     private readonly ctx: RegistryContext,
     private readonly uploads: Uploads,
+    private readonly quotas: Quotas,
   ) {}
 
   async get(region: string, name: string): Promise<NamespaceRecord | undefined> {
@@ -61,10 +65,14 @@ export class Namespaces {
     if (count >= MAX_NAMESPACES_PER_ACCOUNT) throw managementErrors.namespaceLimit(region);
     const now = this.ctx.clock();
     try {
-      await this.ctx.db
-        .insertInto('namespaces')
-        .values({ region, name, account_id: accountId, resource_group: resourceGroup ?? null, created_at: now, updated_at: now })
-        .execute();
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('namespaces')
+          .values({ region, name, account_id: accountId, resource_group: resourceGroup ?? null, created_at: now, updated_at: now })
+          .execute();
+        // The account's plan in the region is settled when it first has something there.
+        await this.quotas.ensure(trx, accountId, region);
+      });
     } catch (error) {
       // Two creations racing: the primary key lets one in; the other is told as if it came second.
       const winner = await this.get(region, name);
@@ -86,17 +94,19 @@ export class Namespaces {
 
   /**
    * Deletes the namespace and everything in it, as IBM does: every repository under it with its
-   * manifests, tags, blob links and open uploads. Blob bytes stay for a collector to sweep once no
-   * repository links them.
+   * manifests, tags, trash, blob links and open uploads. Blob bytes no other repository links are
+   * then the collector's, after its grace.
    */
   async delete(region: string, name: string): Promise<void> {
     const under = `${region}/${name}/`;
     const uploads = await this.ctx.db.selectFrom('uploads').select(['id', 'repository']).where(keyStartsWith('repository', under)).execute();
     for (const upload of uploads) await this.uploads.cancel(upload.repository, upload.id).catch(() => undefined);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      for (const table of ['manifests', 'manifest_references', 'tags', 'repository_blobs', 'uploads'] as const) {
+    await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
+      const linked = await trx.selectFrom('repository_blobs').select('digest').distinct().where(keyStartsWith('repository', under)).execute();
+      for (const table of ['manifests', 'trash', 'manifest_references', 'tags', 'repository_blobs', 'uploads'] as const) {
         await trx.deleteFrom(table).where(keyStartsWith('repository', under)).execute();
       }
+      await releaseUnlinked(trx, linked.map((row) => row.digest), this.ctx.clock());
       await trx.deleteFrom('repositories').where(keyStartsWith('name', under)).execute();
       const result = await trx.deleteFrom('namespaces').where('region', '=', region).where('name', '=', name).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw managementErrors.namespaceUnknown(name);

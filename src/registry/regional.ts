@@ -15,7 +15,7 @@ import type { ChunkRange } from './uploads.js';
 export function regionView(registry: Registry, region: string) {
   const prefix = `${region}/`;
   const key = (name: string) => prefix + name;
-  const { blobs, uploads, manifests, tags, catalog, referrers } = registry;
+  const { blobs, uploads, manifests, tags, catalog, referrers, quotas } = registry;
   // A not-found names the repository as the client did: the same answer a forbidden one gets.
   const named = async <T>(name: string, work: Promise<T>): Promise<T> => {
     try {
@@ -31,16 +31,17 @@ export function regionView(registry: Registry, region: string) {
     /** The repository key of a name in this region, for services that take keys (images.ts). */
     key,
     blobs: {
-      stat: (name: string, digest: Digest) => blobs.stat(key(name), digest),
+      lookup: (name: string, digest: Digest) => blobs.lookup(key(name), digest),
       open: (name: string, digest: Digest, range?: ByteRange) => blobs.open(key(name), digest, range),
       mount: (name: string, digest: Digest, from: string) => blobs.mount(key(name), digest, key(from)),
       unlink: (name: string, digest: Digest) => blobs.unlink(key(name), digest),
     },
     uploads: {
-      start: (name: string, owner?: string) => uploads.start(key(name), owner),
+      start: (name: string, owner?: string, declaredBytes?: number) => uploads.start(key(name), owner, declaredBytes),
       get: (name: string, id: string) => uploads.get(key(name), id),
-      append: (name: string, id: string, source: AsyncIterable<Uint8Array>, range?: ChunkRange) => uploads.append(key(name), id, source, range),
-      complete: (name: string, id: string, digest: Digest, finalChunk?: { source: AsyncIterable<Uint8Array>; range?: ChunkRange }) =>
+      append: (name: string, id: string, source: AsyncIterable<Uint8Array>, range?: ChunkRange, declaredBytes?: number) =>
+        uploads.append(key(name), id, source, range, declaredBytes),
+      complete: (name: string, id: string, digest: Digest, finalChunk?: { source: AsyncIterable<Uint8Array>; range?: ChunkRange; declaredBytes?: number }) =>
         uploads.complete(key(name), id, digest, finalChunk),
       cancel: (name: string, id: string) => uploads.cancel(key(name), id),
     },
@@ -57,6 +58,10 @@ export function regionView(registry: Registry, region: string) {
     },
     referrers: {
       list: (name: string, subject: Digest, artifactType?: string) => referrers.list(key(name), subject, artifactType),
+    },
+    quotas: {
+      /** Counts a pull of `bytes` against the repository's account, or refuses it over its traffic quota. */
+      chargePull: (name: string, bytes: number) => quotas.chargePull(key(name), bytes),
     },
   };
 }

@@ -4,6 +4,8 @@ import { OciError } from '../oci/errors.js';
 import { UploadMissingError } from '../storage/blob-store.js';
 import type { Blobs } from './blobs.js';
 import { ensureRepository, type RegistryContext } from './context.js';
+import { RegistryError } from './errors.js';
+import type { Quotas } from './quotas.js';
 
 export interface UploadSession {
   id: string;
@@ -50,16 +52,27 @@ export class Uploads {
   constructor(
     private readonly ctx: RegistryContext,
     private readonly blobs: Blobs,
+    private readonly quotas: Quotas,
   ) {}
 
-  async start(repository: string, owner?: string): Promise<UploadSession> {
+  /**
+   * Opens a session. `declaredBytes` is what the client says it will send (a monolithic upload's
+   * Content-Length): over the storage quota, the session is refused before a byte is taken.
+   */
+  async start(repository: string, owner?: string, declaredBytes = 0): Promise<UploadSession> {
+    await this.quotas.precheck(repository, declaredBytes);
     const now = this.ctx.clock();
     const id = randomUUID();
     await this.ctx.store.createUpload(id);
-    await this.ctx.db.transaction().execute(async (trx) => {
-      await ensureRepository(trx, repository, now);
-      await trx.insertInto('uploads').values({ id, repository, size: 0, created_at: now, updated_at: now, owner_iam_id: owner ?? null }).execute();
-    });
+    try {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await ensureRepository(trx, repository, now, true);
+        await trx.insertInto('uploads').values({ id, repository, size: 0, created_at: now, updated_at: now, owner_iam_id: owner ?? null }).execute();
+      });
+    } catch (error) {
+      await this.ctx.store.abortUpload(id).catch(() => undefined);
+      throw error;
+    }
     return { id, repository, size: 0, owner: owner ?? null };
   }
 
@@ -77,19 +90,22 @@ export class Uploads {
 
   /**
    * Appends a chunk. With a range, it must start exactly at the current size (else 416 and the
-   * current Range); without one, the body is streamed on at the current size.
+   * current Range); without one, the body is streamed on at the current size. A chunk whose
+   * declared length would take the blob past the storage quota is refused before it is read.
    */
   async append(
     repository: string,
     id: string,
     source: AsyncIterable<Uint8Array>,
     range?: ChunkRange,
+    declaredBytes = 0,
   ): Promise<UploadSession> {
     const session = await this.get(repository, id);
     if (this.busy.has(id)) throw rangeNotSatisfiable(session, 'another request is writing to this upload');
     if (range && range.start !== session.size) {
       throw rangeNotSatisfiable(session, `chunk starts at ${range.start}, upload has ${session.size} bytes`);
     }
+    if (declaredBytes > 0) await this.quotas.precheck(repository, session.size + declaredBytes);
     this.busy.add(id);
     try {
       const previous = this.hashes.get(id);
@@ -134,11 +150,11 @@ export class Uploads {
     repository: string,
     id: string,
     digest: Digest,
-    finalChunk?: { source: AsyncIterable<Uint8Array>; range?: ChunkRange },
+    finalChunk?: { source: AsyncIterable<Uint8Array>; range?: ChunkRange; declaredBytes?: number },
   ): Promise<number> {
     // Through append even without a final chunk: it cuts off staged bytes past the recorded size
     // (left by a refused or interrupted chunk), which must not become part of the blob.
-    let session = await this.append(repository, id, finalChunk?.source ?? noBytes(), finalChunk?.range);
+    let session = await this.append(repository, id, finalChunk?.source ?? noBytes(), finalChunk?.range, finalChunk?.declaredBytes);
     if (this.busy.has(id)) throw rangeNotSatisfiable(session, 'another request is writing to this upload');
     this.busy.add(id);
     try {
@@ -149,12 +165,13 @@ export class Uploads {
         throw new OciError('DIGEST_INVALID', { expected: digest.value, actual: `${digest.algorithm}:${actual}` });
       }
       try {
-        await this.ctx.store.commit(id, digest);
+        await this.blobs.commit(repository, digest, session.size, () => this.ctx.store.commit(id, digest));
       } catch (error) {
         if (error instanceof UploadMissingError) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
+        // Refused (over quota): the staged bytes will never become this blob; they give their space back.
+        if (error instanceof RegistryError) await this.discard(id).catch(() => undefined);
         throw error;
       }
-      await this.blobs.record(repository, digest, session.size);
       await this.ctx.db.deleteFrom('uploads').where('id', '=', id).execute();
       this.hashes.delete(id);
       return session.size;

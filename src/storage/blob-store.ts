@@ -29,11 +29,14 @@ export interface BlobStore {
   openReader(digest: Digest, range?: ByteRange): Promise<BlobReader | undefined>;
   delete(digest: Digest): Promise<void>;
 
+  /** Throws StorageFullError when the store has no room for a new upload. */
   createUpload(id: string): Promise<void>;
   /**
    * Writes `source` into the upload starting at `offset`, discarding anything past `offset` first
    * (the remains of an interrupted request). Durable when it resolves. Returns the bytes written.
-   * `observe` sees every chunk in order as it is written (the caller hashes there).
+   * `observe` sees every chunk in order as it is written (the caller hashes there). When the
+   * store runs out of space it reads `source` to its end (so the client's connection stays
+   * usable for the error), removes what it wrote and throws StorageFullError.
    */
   append(id: string, offset: number, source: AsyncIterable<Uint8Array>, observe?: (chunk: Uint8Array) => void): Promise<number>;
   /** Streams the staged bytes, to re-hash an upload whose hash state lives on another node. */
@@ -41,6 +44,23 @@ export interface BlobStore {
   /** Makes the staged bytes the blob `digest`, atomically; the upload is gone afterwards. */
   commit(id: string, digest: Digest): Promise<void>;
   abortUpload(id: string): Promise<void>;
+}
+
+/**
+ * The store cannot take more bytes: its disk is full, or down to the reserve kept free for the
+ * database and for deletes. Nothing committed is touched; freeing space makes writes work again.
+ */
+export class StorageFullError extends Error {
+  constructor(detail: string) {
+    super(`storage is full: ${detail}`);
+  }
+}
+
+/** Errors of the operating system or database that mean "no space left". */
+export function isNoSpace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  // ENOSPC and EDQUOT from the filesystem, SQLITE_FULL from SQLite, 53100 (disk_full) from PostgreSQL.
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL' || code === '53100';
 }
 
 export class UploadMissingError extends Error {

@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
-import { UploadMissingError, type BlobReader, type BlobStore, type ByteRange } from './blob-store.js';
+import { isNoSpace, StorageFullError, UploadMissingError, type BlobReader, type BlobStore, type ByteRange } from './blob-store.js';
 
 const STREAM_CHUNK = 1024 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -12,9 +12,33 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
+export interface FsBlobStoreOptions {
+  /**
+   * Bytes of free disk uploads leave alone: the database shares the disk, and logins, deletes and
+   * the collector must still be able to write when uploads have filled it.
+   */
+  reserveBytes?: number;
+}
+
 /** Blobs in `<root>/blobs/<algorithm>/<first two hex>/<hex>`, uploads in `<root>/uploads/<id>`. */
 export class FsBlobStore implements BlobStore {
-  constructor(private readonly root: string) {}
+  private readonly reserveBytes: number;
+
+  constructor(
+    private readonly root: string,
+    options: FsBlobStoreOptions = {},
+  ) {
+    this.reserveBytes = options.reserveBytes ?? 0;
+  }
+
+  /** Throws StorageFullError unless `bytes` more fit on the disk above the reserve. */
+  private async requireRoom(bytes: number): Promise<void> {
+    const { bavail, bsize } = await statfs(this.root);
+    const free = bavail * bsize;
+    if (free - bytes < this.reserveBytes) {
+      throw new StorageFullError(`${free} bytes are free on the data folder's disk, and ${this.reserveBytes} are kept free for the database`);
+    }
+  }
 
   private blobPath(digest: Digest): string {
     return join(this.root, 'blobs', digest.algorithm, digest.hex.slice(0, 2), digest.hex);
@@ -64,8 +88,14 @@ export class FsBlobStore implements BlobStore {
   async createUpload(id: string): Promise<void> {
     const path = this.uploadPath(id);
     await mkdir(dirname(path), { recursive: true });
-    const handle = await open(path, 'wx');
-    await handle.close();
+    await this.requireRoom(0);
+    try {
+      const handle = await open(path, 'wx');
+      await handle.close();
+    } catch (error) {
+      if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
+      throw error;
+    }
   }
 
   async append(
@@ -83,9 +113,16 @@ export class FsBlobStore implements BlobStore {
     }
     try {
       await handle.truncate(offset);
-      const written = await writeAt(handle, offset, source, observe);
-      await handle.sync();
-      return written;
+      try {
+        const written = await writeAt(handle, offset, source, observe, (bytes) => this.requireRoom(bytes));
+        await handle.sync();
+        return written;
+      } catch (error) {
+        if (!(error instanceof StorageFullError) && !isNoSpace(error)) throw error;
+        // Give the space back at once: the session keeps what it had before this request.
+        await handle.truncate(offset).catch(() => undefined);
+        throw error instanceof StorageFullError ? error : new StorageFullError('no space left on the data folder\'s disk');
+      }
     } finally {
       await handle.close();
     }
@@ -126,17 +163,24 @@ export class FsBlobStore implements BlobStore {
 
 /**
  * Copies `source` into the file at `position`, gathering chunks into writes of about 1 MiB and
- * reading the next batch while the previous one is being written.
+ * reading the next batch while the previous one is being written. `room` is asked before each
+ * write. Once a write cannot be made (no space), the rest of `source` is read and dropped, so the
+ * client's request ends normally and its connection stays usable for the error; then it throws.
  */
 async function writeAt(
   handle: FileHandle,
   position: number,
   source: AsyncIterable<Uint8Array>,
   observe: ((chunk: Uint8Array) => void) | undefined,
+  room: (bytes: number) => Promise<void>,
 ): Promise<number> {
   let batch: Uint8Array[] = [];
   let batchBytes = 0;
   let pending: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  const failed = (error: unknown) => {
+    failure ??= error;
+  };
   let at = position;
   const flush = async () => {
     const chunks = batch;
@@ -146,13 +190,15 @@ async function writeAt(
     batch = [];
     batchBytes = 0;
     await pending;
-    pending = writeFully(handle, chunks, start, length);
-    // Handled from now on: a write can fail (a full disk) while the loop waits on a slow source,
-    // and an unhandled rejection would end the process. The error is rethrown by the next await.
-    pending.catch(() => undefined);
+    if (failure !== undefined) return;
+    await room(length).catch(failed);
+    if (failure !== undefined) return;
+    // A failed write is remembered, not thrown: the loop goes on draining the source.
+    pending = writeFully(handle, chunks, start, length).catch(failed);
   };
   try {
     for await (const chunk of source) {
+      if (failure !== undefined) continue;
       observe?.(chunk);
       batch.push(chunk);
       batchBytes += chunk.length;
@@ -161,10 +207,11 @@ async function writeAt(
     if (batchBytes > 0) await flush();
   } catch (error) {
     // The source failed (a client gone mid-chunk): let the last write settle before giving up.
-    await pending.catch(() => undefined);
+    await pending;
     throw error;
   }
   await pending;
+  if (failure !== undefined) throw failure;
   return at - position;
 }
 

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { parseDigest, type Digest } from '../../oci/digest.js';
 import { isValidRepositoryName, isValidTag } from '../../oci/names.js';
 import { managementErrors } from '../../registry/management-errors.js';
@@ -52,4 +53,20 @@ export function parseImageRef(text: string, hosts: readonly string[]): ImageRef 
 /** `<registry>/<repository>` as answers write repositories. */
 export function repositoryRef(host: string, repository: string): string {
   return `${host}/${repository}`;
+}
+
+/**
+ * The image reference in a path after `prefix` (and before `suffix`): one encoded segment
+ * (`host%2Fns%2Frepo%3Atag`), or raw with its slashes, as Go clients send it.
+ */
+export function refInPath(request: FastifyRequest, hosts: readonly string[], prefix: string, suffix = ''): ImageRef {
+  const path = (request.raw.url ?? '').split('?')[0]!.slice(prefix.length);
+  const encoded = suffix !== '' && path.endsWith(suffix) ? path.slice(0, -suffix.length) : path;
+  let text: string;
+  try {
+    text = decodeURIComponent(encoded);
+  } catch {
+    throw managementErrors.invalidImage(encoded, 'it is not percent-encoded correctly');
+  }
+  return parseImageRef(text, hosts);
 }

@@ -1,9 +1,7 @@
-import type { FastifyRequest } from 'fastify';
-import { parseDigest } from '../../oci/digest.js';
 import type { ImageRecord } from '../../registry/images.js';
-import { ManagementError, managementErrors } from '../../registry/management-errors.js';
-import { parseImageRef, type ImageRef } from './image-refs.js';
-import { crResource, ownNamespace, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { managementErrors } from '../../registry/management-errors.js';
+import { parseImageRef, refInPath, type ImageRef } from './image-refs.js';
+import { crResource, ownNamespace, requireAction, toManagementError, type ManagementContext, type ManagementRoute } from './management-route.js';
 import { imageDigest, imageInspection, isIndex, manifestFacts, remoteApiImage } from './views.js';
 
 /** Query values that may repeat or come comma-joined (the Node SDK joins arrays with commas). */
@@ -47,33 +45,21 @@ async function imageFor(ctx: ManagementContext, ref: ImageRef, action: string): 
   return image;
 }
 
-/** The image reference in a path: one encoded segment (`host%2Fns%2Frepo%3Atag`), or raw with its slashes. */
-function refInPath(request: FastifyRequest, ctx: ManagementContext, prefix: string, suffix = ''): ImageRef {
-  const path = (request.raw.url ?? '').split('?')[0]!.slice(prefix.length);
-  const encoded = suffix !== '' && path.endsWith(suffix) ? path.slice(0, -suffix.length) : path;
-  let text: string;
-  try {
-    text = decodeURIComponent(encoded);
-  } catch {
-    throw managementErrors.invalidImage(encoded, 'it is not percent-encoded correctly');
-  }
-  return parseImageRef(text, ctx.hosts);
-}
-
 async function configOf(ctx: ManagementContext, image: ImageRecord) {
   const { configDigest } = manifestFacts(image);
   return configDigest !== undefined ? ctx.registry.images.config(configDigest) : undefined;
 }
 
-/** Deletes the manifest a reference names, by digest: with every tag on it in that repository. */
+/**
+ * Deletes the image a reference names (by tag or digest): its manifest and every tag on it in
+ * that repository go to the trash, as IBM's registry does (at once, with BERTH_TRASH_DAYS=0).
+ */
 async function deleteImage(ctx: ManagementContext, ref: ImageRef): Promise<void> {
   const image = await imageFor(ctx, ref, 'image.delete');
-  const digest = parseDigest(image.digest);
-  if (!digest.ok) throw managementErrors.internal();
-  await ctx.regional.manifests.delete(ref.repository, { kind: 'digest', digest: digest.digest });
+  if (!(await ctx.registry.trash.put(image.key, image.digest))) throw managementErrors.imageUnknown(ref.text);
 }
 
-/** `/api/v1/images…` and `/api/v1/tags/…` (§4.2). Berth keeps no trash: deleted images are gone. */
+/** `/api/v1/images…` and `/api/v1/tags/…` (§4.2). */
 export const imageRoutes: ManagementRoute[] = [
   {
     method: 'GET',
@@ -103,7 +89,8 @@ export const imageRoutes: ManagementRoute[] = [
       const images = await visibleImages(ctx, 'image.list', { namespaces: [], repositories: (body.repositories as string[] | undefined) ?? [] });
       const byDigest = new Map<string, Array<{ host: string; repository: string; image: ImageRecord }>>();
       for (const { repository, image } of images) {
-        if (flag(body.exclude_tagged) && image.tags.length > 0) continue;
+        // Untagged means on its own: a platform manifest of a tagged index or a signature is part of that image.
+        if (flag(body.exclude_tagged) && (image.tags.length > 0 || image.partOfAnother)) continue;
         byDigest.set(image.digest, [...(byDigest.get(image.digest) ?? []), { host: ctx.hosts[0]!, repository, image }]);
       }
       const answer = [];
@@ -145,8 +132,9 @@ export const imageRoutes: ManagementRoute[] = [
           await deleteImage(ctx, ref);
           success.push(text);
         } catch (failure) {
-          if (!(failure instanceof ManagementError)) throw failure;
-          error[text] = { code: failure.code, message: failure.message };
+          const refused = toManagementError(failure);
+          if (refused.status >= 500) throw failure;
+          error[text] = { code: refused.code, message: refused.message };
         }
       }
       return { body: { success, error } };
@@ -159,12 +147,12 @@ export const imageRoutes: ManagementRoute[] = [
     async handle(request, ctx) {
       const path = (request.raw.url ?? '').split('?')[0]!;
       if (path.endsWith('/json')) {
-        const image = await imageFor(ctx, refInPath(request, ctx, '/api/v1/images/', '/json'), 'image.inspect');
+        const image = await imageFor(ctx, refInPath(request, ctx.hosts, '/api/v1/images/', '/json'), 'image.inspect');
         if (isIndex(image)) throw managementErrors.manifestList(image.digest);
         return { body: imageInspection(image, await configOf(ctx, image)) };
       }
       if (path.endsWith('/manifest')) {
-        const image = await imageFor(ctx, refInPath(request, ctx, '/api/v1/images/', '/manifest'), 'image.inspect');
+        const image = await imageFor(ctx, refInPath(request, ctx.hosts, '/api/v1/images/', '/manifest'), 'image.inspect');
         return { body: JSON.parse(image.content.toString('utf8')) as unknown };
       }
       throw managementErrors.badRequest('GET an image at /api/v1/images/<image>/json or /api/v1/images/<image>/manifest');
@@ -175,7 +163,7 @@ export const imageRoutes: ManagementRoute[] = [
     url: '/api/v1/images/*',
     status: 200,
     async handle(request, ctx) {
-      const ref = refInPath(request, ctx, '/api/v1/images/');
+      const ref = refInPath(request, ctx.hosts, '/api/v1/images/');
       await deleteImage(ctx, ref);
       return { body: { Untagged: ref.text } };
     },
@@ -185,7 +173,7 @@ export const imageRoutes: ManagementRoute[] = [
     url: '/api/v1/tags/*',
     status: 200,
     async handle(request, ctx) {
-      const ref = refInPath(request, ctx, '/api/v1/tags/');
+      const ref = refInPath(request, ctx.hosts, '/api/v1/tags/');
       if (ref.reference.kind !== 'tag') throw managementErrors.invalidImage(ref.text, 'untag takes <repository>:<tag>');
       await imageFor(ctx, ref, 'image.delete');
       await ctx.regional.manifests.delete(ref.repository, ref.reference);

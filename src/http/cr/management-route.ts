@@ -2,7 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import type { Resource } from '../../iam/authorize.js';
 import type { SubjectAccess } from '../../iam/authorization.js';
 import type { Principal } from '../../iam/principal.js';
-import { managementErrors } from '../../registry/management-errors.js';
+import { RegistryError, type RegistryErrorKind } from '../../registry/errors.js';
+import { ManagementError, managementErrors } from '../../registry/management-errors.js';
+import { isNoSpace, StorageFullError } from '../../storage/blob-store.js';
 import type { RegionRegistry } from '../../registry/regional.js';
 import type { Registry } from '../../registry/registry.js';
 
@@ -46,3 +48,26 @@ export async function ownNamespace(ctx: ManagementContext, name: string) {
   if (!record || record.account_id !== ctx.principal.accountId) throw managementErrors.namespaceUnknown(name);
   return record;
 }
+
+/** The registry's refusals as IBM-style errors: each kind has one status and code. */
+const REGISTRY_ERRORS: Record<RegistryErrorKind, { status: number; code: string }> = {
+  'storage-quota': { status: 403, code: 'CRG0041E' },
+  'traffic-quota': { status: 403, code: 'CRG0042E' },
+  'in-use': { status: 409, code: 'CRG0043E' },
+  'not-in-trash': { status: 404, code: 'CRG0040E' },
+  'tag-taken': { status: 409, code: 'CRG0044E' },
+  invalid: { status: 400, code: 'CRG0045E' },
+};
+
+/** Any failure as a ManagementError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
+export function toManagementError(error: unknown): ManagementError {
+  if (error instanceof ManagementError) return error;
+  if (error instanceof RegistryError) return new ManagementError(REGISTRY_ERRORS[error.kind].status, REGISTRY_ERRORS[error.kind].code, error.message);
+  if (error instanceof StorageFullError || isNoSpace(error)) {
+    return new ManagementError(507, 'CRG0507E', 'The registry is out of storage space; delete images and run berth gc to free some.');
+  }
+  const { statusCode, message } = error as { statusCode?: number; message?: string };
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return new ManagementError(statusCode, 'CRG0001E', message ?? 'bad request');
+  return managementErrors.internal();
+}
+

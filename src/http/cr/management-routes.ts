@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Iam } from '../../iam/iam.js';
 import type { Principal } from '../../iam/principal.js';
-import { ManagementError, managementErrors } from '../../registry/management-errors.js';
+import { managementErrors } from '../../registry/management-errors.js';
 import type { RegionRegistry } from '../../registry/regional.js';
 import type { Registry } from '../../registry/registry.js';
 import { bearerPrincipal } from '../iam/bearer.js';
 import { acceptJsonOrNothing } from '../iam/json-body.js';
 import { imageRoutes } from './image-routes.js';
-import type { ManagementRoute } from './management-route.js';
+import { toManagementError, type ManagementRoute } from './management-route.js';
 import { namespaceRoutes } from './namespace-routes.js';
+import { quotaRoutes } from './quota-routes.js';
+import { trashRoutes } from './trash-routes.js';
 
 /** Management bodies are short lists of references. */
 const BODY_LIMIT = 256 * 1024;
@@ -17,6 +19,8 @@ const BODY_LIMIT = 256 * 1024;
 export const managementRoutesTable: ManagementRoute[] = [
   ...namespaceRoutes,
   ...imageRoutes,
+  ...trashRoutes,
+  ...quotaRoutes,
   // No messages from this registry: IBM answers 204 when it has none.
   { method: 'GET', url: '/api/v1/messages', status: 204, handle: async () => ({}) },
 ];
@@ -28,14 +32,6 @@ export interface ManagementDependencies {
   regionOf(request: FastifyRequest): string;
   /** The registry host of a region as image references write it, when configured. */
   hostOf(region: string): string | undefined;
-}
-
-/** Any failure as a ManagementError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
-function toManagementError(error: unknown): ManagementError {
-  if (error instanceof ManagementError) return error;
-  const { statusCode, message } = error as { statusCode?: number; message?: string };
-  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return new ManagementError(statusCode, 'CRG0001E', message ?? 'bad request');
-  return managementErrors.internal();
 }
 
 /**

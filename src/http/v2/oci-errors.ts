@@ -1,9 +1,35 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { OciError } from '../../oci/errors.js';
+import { RegistryError } from '../../registry/errors.js';
+import { isNoSpace, StorageFullError } from '../../storage/blob-store.js';
+
+/**
+ * The registry's refusals in OCI terms. Quotas and a full disk are DENIED with a 4xx status:
+ * docker, podman and skopeo print a 4xx's message after `denied:`, but a 5xx only as a status.
+ */
+function fromRegistryError(error: RegistryError): OciError {
+  switch (error.kind) {
+    case 'storage-quota':
+    case 'traffic-quota':
+      return new OciError('DENIED', undefined, { message: error.message });
+    case 'in-use':
+      return new OciError('DENIED', undefined, { status: 409, message: error.message });
+    case 'not-in-trash':
+    case 'tag-taken':
+    case 'invalid':
+      return new OciError('UNSUPPORTED', undefined, { status: 400, message: error.message });
+  }
+}
+
+/** What a client is told when the registry's disk is full: what happened, and what frees space. */
+export const STORAGE_FULL_MESSAGE =
+  'The registry is out of storage space: it cannot take more data until space is freed (delete images, then run berth gc). Pulls, logins and deletes still work.';
 
 /** Errors that are not ours: Fastify's client errors keep their status and message; the rest are 500s. */
 export function toOciError(error: unknown): OciError {
   if (error instanceof OciError) return error;
+  if (error instanceof RegistryError) return fromRegistryError(error);
+  if (error instanceof StorageFullError || isNoSpace(error)) return new OciError('DENIED', undefined, { message: STORAGE_FULL_MESSAGE });
   const { statusCode, code, message } = error as { statusCode?: number; code?: string; message?: string };
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return new OciError('UNSUPPORTED', undefined, { status: 415, message: 'the Content-Type header is not a valid media type' });
@@ -19,6 +45,7 @@ export function toOciError(error: unknown): OciError {
 export function sendOciError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const oci = toOciError(error);
   if (oci.status >= 500) request.log.error({ err: error }, 'request failed');
+  else if (oci.message === STORAGE_FULL_MESSAGE) request.log.warn({ err: error }, 'storage is full');
   reply.removeHeader('content-length');
   reply.headers(oci.headers);
   // A refused body may still be arriving; don't make the connection swallow it.

@@ -7,7 +7,7 @@ import { sendBlob } from '../send-blob.js';
 /** `GET|HEAD /v2/<name>/blobs/<digest>`, with single-range requests. */
 export const getBlob: V2Handler = async ({ name, params, request, reply, deps }) => {
   const digest = requireDigest(params.digest);
-  const info = await deps.registry.blobs.stat(name, digest);
+  const info = await deps.registry.blobs.lookup(name, digest);
   if (!info) throw new OciError('BLOB_UNKNOWN', { digest: digest.value });
   const etag = `"${digest.value}"`;
   reply
@@ -35,6 +35,12 @@ export const getBlob: V2Handler = async ({ name, params, request, reply, deps })
   }
   // Open before anything is sent, so a blob gone from the store is still a clean 404.
   const reader = await deps.registry.blobs.open(name, digest, range);
+  try {
+    await deps.registry.quotas.chargePull(name, length);
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
   await sendBlob(reply, status, reader, length);
 };
 

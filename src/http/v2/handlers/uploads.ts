@@ -7,6 +7,12 @@ import type { V2Context, V2Handler } from '../context.js';
 import { hasBody, parseContentRange } from '../headers.js';
 import { locations } from '../locations.js';
 
+/** The body length the client declared (Content-Length), or 0 when it streams without one. */
+function declaredLength(ctx: V2Context): number {
+  const length = Number(ctx.request.headers['content-length'] ?? 0);
+  return Number.isSafeInteger(length) && length > 0 ? length : 0;
+}
+
 /** Who opens an upload: they alone may finish it after their token expires. */
 function ownerOf(ctx: V2Context): string | undefined {
   return ctx.caller.kind === 'principal' ? ctx.caller.id : undefined;
@@ -61,7 +67,7 @@ export const startUpload: V2Handler = async (ctx) => {
   const uploads = ctx.deps.registry.uploads;
   if (digestParam !== null && mount === null) {
     const digest = requireDigest(digestParam);
-    const session = await uploads.start(ctx.name, ownerOf(ctx));
+    const session = await uploads.start(ctx.name, ownerOf(ctx), declaredLength(ctx));
     try {
       await uploads.complete(ctx.name, session.id, digest, { source: ctx.request.raw });
     } catch (error) {
@@ -87,7 +93,7 @@ export const uploadStatus: V2Handler = async (ctx) => {
 /** `PATCH /v2/<name>/blobs/uploads/<id>`: a chunk (with Content-Range) or the rest of a stream. */
 export const appendChunk: V2Handler = async (ctx) => {
   const range = await chunkRange(ctx);
-  const session = await ctx.deps.registry.uploads.append(ctx.name, ctx.params.upload!, ctx.request.raw, range);
+  const session = await ctx.deps.registry.uploads.append(ctx.name, ctx.params.upload!, ctx.request.raw, range, declaredLength(ctx));
   sendProgress(ctx, session, 202);
 };
 
@@ -95,7 +101,7 @@ export const appendChunk: V2Handler = async (ctx) => {
 export const completeUpload: V2Handler = async (ctx) => {
   const digest = requireDigest(ctx.query.get('digest') ?? undefined);
   const range = await chunkRange(ctx);
-  const finalChunk = hasBody(ctx.request) || range ? { source: ctx.request.raw, ...(range ? { range } : {}) } : undefined;
+  const finalChunk = hasBody(ctx.request) || range ? { source: ctx.request.raw, declaredBytes: declaredLength(ctx), ...(range ? { range } : {}) } : undefined;
   await ctx.deps.registry.uploads.complete(ctx.name, ctx.params.upload!, digest, finalChunk);
   sendCreated(ctx, digest.value);
 };

@@ -1,0 +1,68 @@
+import type { QuotaBytes } from '../../registry/quotas.js';
+import { managementErrors } from '../../registry/management-errors.js';
+import { crResource, requireAction, type ManagementRoute } from './management-route.js';
+
+const wire = (bytes: QuotaBytes) => ({ storage_bytes: bytes.storageBytes, traffic_bytes: bytes.trafficBytes });
+
+/** A megabyte count from a PATCH body: absent, or a whole number. */
+function megabytes(body: Record<string, unknown>, field: string): number | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw managementErrors.badRequest(`${field} must be a whole number of megabytes (-1 for no quota)`);
+  return value;
+}
+
+/**
+ * `/api/v1/quotas` and `/api/v1/plans` (§4.2, §4.5): the account's storage and pull-traffic limits
+ * and usage in this region, its own quotas (megabytes in, bytes out) and its plan. Configuring
+ * actions, granted service-wide only (§3.8).
+ */
+export const quotaRoutes: ManagementRoute[] = [
+  {
+    method: 'GET',
+    url: '/api/v1/quotas',
+    status: 200,
+    async handle(_request, ctx) {
+      requireAction(ctx, 'quota.get', crResource.service(ctx));
+      const quota = await ctx.registry.quotas.get(ctx.principal.accountId, ctx.region);
+      return { body: { limit: wire(quota.limit), usage: wire(quota.usage) } };
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/api/v1/quotas',
+    status: 200,
+    async handle(request, ctx) {
+      requireAction(ctx, 'quota.set', crResource.service(ctx));
+      const body = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw managementErrors.badRequest('the body must be a JSON object with storage_megabytes and/or traffic_megabytes');
+      const fields = body as Record<string, unknown>;
+      const storage = megabytes(fields, 'storage_megabytes');
+      const traffic = megabytes(fields, 'traffic_megabytes');
+      await ctx.registry.quotas.setQuota(ctx.principal.accountId, ctx.region, { ...(storage !== undefined ? { storage } : {}), ...(traffic !== undefined ? { traffic } : {}) });
+      const quota = await ctx.registry.quotas.get(ctx.principal.accountId, ctx.region);
+      return { body: { limit: wire(quota.limit), usage: wire(quota.usage) } };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/plans',
+    status: 200,
+    async handle(_request, ctx) {
+      requireAction(ctx, 'plan.get', crResource.service(ctx));
+      return { body: { plan: await ctx.registry.quotas.plan(ctx.principal.accountId, ctx.region) } };
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/api/v1/plans',
+    status: 200,
+    async handle(request, ctx) {
+      requireAction(ctx, 'plan.set', crResource.service(ctx));
+      const plan = (request.body as { plan?: unknown } | undefined)?.plan;
+      if (typeof plan !== 'string' || plan === '') throw managementErrors.badRequest('the body must be {"plan": "Standard"}');
+      await ctx.registry.quotas.setPlan(ctx.principal.accountId, ctx.region, plan);
+      return { body: { plan: await ctx.registry.quotas.plan(ctx.principal.accountId, ctx.region) } };
+    },
+  },
+];
