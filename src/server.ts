@@ -12,7 +12,7 @@ import type { BerthConfig } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { buildApp } from './http/app.js';
 import { RegionListeners, RegionRouter } from './http/regions.js';
-import { systemClock } from './registry/clock.js';
+import { systemClock, type Clock } from './registry/clock.js';
 import { regionView, type RegionRegistry } from './registry/regional.js';
 import { createRegistry, type Registry } from './registry/registry.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
@@ -48,6 +48,8 @@ export interface BerthOptions {
   /** Replace the registry's IAM seams (tests of the OCI surface run it open; others exercise denial). */
   authenticator?: Authenticator;
   authorizer?: Authorizer;
+  /** The registry's clock (tests move it on to expire the trash); IAM keeps the real one. */
+  registryClock?: Clock;
 }
 
 const JANITOR_INTERVAL_MS = 10 * 60 * 1000;
@@ -89,10 +91,10 @@ function startJobs(registry: Registry, config: BerthConfig, leases: JobLeases, m
 const uploadIdleMs = (config: BerthConfig) => config.uploadIdleHours * 3600 * 1000;
 
 /** The registry's services over a database, with the configured blob store and lifecycle settings. */
-function registryOver(config: BerthConfig, database: DatabaseHandle): Registry {
+function registryOver(config: BerthConfig, database: DatabaseHandle, clock: Clock = systemClock): Registry {
   const store = new FsBlobStore(config.dataDir, { reserveBytes: config.diskReserveBytes });
   return createRegistry(
-    { db: database.db, dialect: database.dialect, store, clock: systemClock, graceMs: config.gc.delayMs },
+    { db: database.db, dialect: database.dialect, store, clock, graceMs: config.gc.delayMs },
     { trashDays: config.trashDays, defaultPlan: config.defaultPlan, gcDelayMs: config.gc.delayMs, uploadIdleMs: uploadIdleMs(config) },
   );
 }
@@ -135,7 +137,7 @@ export async function openRegistry(config: BerthConfig): Promise<{ registry: Reg
 /** The composition root: every dependency is built here and passed down explicitly. */
 export async function createBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
   const database = await openConfiguredDatabase(config, options.databaseSchema);
-  const registry = registryOver(config, database);
+  const registry = registryOver(config, database, options.registryClock);
   const iam = iamOver(config, database);
   const ownerApiKey = await bootstrapOwner(database.db, iam.identities, iam.apiKeys, config.dataDir);
 

@@ -42,6 +42,8 @@ export interface TestServerOptions {
   auth?: 'iam' | Pick<BerthOptions, 'authenticator' | 'authorizer'>;
   /** Receives every log line (set `configure: c => (c.logLevel = 'info')` to have some). */
   logSink?: (line: string) => void;
+  /** The registry's clock (to expire the trash without waiting days). */
+  registryClock?: () => number;
 }
 
 /**
@@ -70,6 +72,7 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
     ...seams,
     ...(schema ? { databaseSchema: schema } : {}),
     ...(logStream ? { logStream } : {}),
+    ...(options.registryClock ? { registryClock: options.registryClock } : {}),
   });
   const listening = await berth.listen({ host: '127.0.0.1', port: 0 });
   const port = listening.port;
