@@ -192,3 +192,37 @@ describe('BERTH_REGIONS', () => {
     expect(configError({}, { BERTH_REGISTRY_TOKEN_MINUTES: 'soon' }).message).toContain('BERTH_REGISTRY_TOKEN_MINUTES');
   });
 });
+
+describe('storage lifecycle settings', () => {
+  it('default to a collection every 10 minutes with an hour of grace, 30 days of trash, the Standard plan and 100 MiB kept free', () => {
+    const config = loadConfig({}, {});
+    expect(config.gc).toEqual({ intervalMs: 600_000, delayMs: 3_600_000 });
+    expect(config.trashDays).toBe(30);
+    expect(config.defaultPlan).toBe('Standard');
+    expect(config.diskReserveBytes).toBe(100 * 1024 * 1024);
+  });
+
+  it('read BERTH_GC_INTERVAL and BERTH_GC_DELAY as durations (0 allowed), flags first', () => {
+    const env = { BERTH_GC_INTERVAL: '30s', BERTH_GC_DELAY: '0', BERTH_TRASH_DAYS: '0', BERTH_DEFAULT_PLAN: 'free', BERTH_DISK_RESERVE_MB: '8' };
+    const config = loadConfig({}, env);
+    expect(config.gc).toEqual({ intervalMs: 30_000, delayMs: 0 });
+    expect(config.trashDays).toBe(0);
+    expect(config.defaultPlan).toBe('Free');
+    expect(config.diskReserveBytes).toBe(8 * 1024 * 1024);
+    expect(loadConfig({ gcInterval: '0', gcDelay: '2h' }, env).gc).toEqual({ intervalMs: 0, delayMs: 7_200_000 });
+  });
+
+  it.each([
+    [{}, { BERTH_GC_INTERVAL: '10' }, 'BERTH_GC_INTERVAL'],
+    [{}, { BERTH_GC_DELAY: 'an hour' }, 'BERTH_GC_DELAY'],
+    [{ gcDelay: '-1s' }, {}, '--gc-delay'],
+    [{ gcInterval: '1.5m' }, {}, '--gc-interval'],
+    [{}, { BERTH_TRASH_DAYS: '-1' }, 'BERTH_TRASH_DAYS'],
+    [{}, { BERTH_DEFAULT_PLAN: 'gold' }, 'BERTH_DEFAULT_PLAN'],
+    [{}, { BERTH_DISK_RESERVE_MB: 'lots' }, 'BERTH_DISK_RESERVE_MB'],
+  ] as Array<[ConfigInput, NodeJS.ProcessEnv, string]>)('refuses %j %j, naming %s', (flags, env, setting) => {
+    const error = configError(flags, env);
+    expect(error.message.startsWith(setting)).toBe(true);
+    expect(error.message).not.toMatch(/\n/);
+  });
+});
