@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { PlanName } from '../config/config.js';
 import type { Database, QuotasTable } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
+import { isNoSpace } from '../storage/blob-store.js';
 import { keyUnder, type RegistryContext } from './context.js';
 import { RegistryError, STORAGE_QUOTA_MESSAGE, TRAFFIC_QUOTA_MESSAGE } from './errors.js';
 import { namespaceOf } from './namespaces.js';
@@ -171,6 +172,13 @@ export class Quotas {
    * on several nodes cannot overshoot.
    */
   async chargePull(repository: string, bytes: number): Promise<void> {
+    // Counting writes to the database: on a full disk the pull goes on uncounted rather than refused.
+    await this.countPull(repository, bytes).catch((error: unknown) => {
+      if (!isNoSpace(error)) throw error;
+    });
+  }
+
+  private async countPull(repository: string, bytes: number): Promise<void> {
     if (bytes <= 0) return;
     const owner = await this.ownerOf(this.ctx.db, repository);
     if (!owner) return;
