@@ -15,7 +15,7 @@ export interface ImageRecord {
   pushedAt: number;
   /**
    * Part of another image of the repository: a platform manifest its index names, or a referrer
-   * (signature, SBOM) of a live image. Untagged, it is still not an "untagged image" to prune.
+   * (signature, SBOM) of a live or trashed image. Untagged, it is still not an "untagged image" to prune.
    */
   partOfAnother: boolean;
 }
@@ -51,7 +51,9 @@ export class Images {
         .where(keyStartsWith('repository', prefix))
         .where('kind', '=', 'manifest')
         .execute();
-      const live = new Set(manifests.map((row) => `${row.repository}@${row.digest}`));
+      const trashed = await this.ctx.db.selectFrom('trash').select(['repository', 'digest']).where(keyStartsWith('repository', prefix)).execute();
+      // A signature of an image in the trash is part of that image: it is restored with it.
+      const subjects = new Set([...manifests, ...trashed].map((row) => `${row.repository}@${row.digest}`));
       const named = new Set(children.map((row) => `${row.repository}@${row.reference_digest}`));
       const tags = await this.ctx.db.selectFrom('tags').select(['repository', 'name', 'digest']).where(keyStartsWith('repository', prefix)).orderBy('name').execute();
       const tagsOf = new Map<string, string[]>();
@@ -67,7 +69,7 @@ export class Images {
           content: Buffer.from(row.content),
           tags: tagsOf.get(`${row.repository}@${row.digest}`) ?? [],
           pushedAt: row.created_at,
-          partOfAnother: named.has(`${row.repository}@${row.digest}`) || (row.subject !== null && live.has(`${row.repository}@${row.subject}`)),
+          partOfAnother: named.has(`${row.repository}@${row.digest}`) || (row.subject !== null && subjects.has(`${row.repository}@${row.subject}`)),
         });
       }
     }

@@ -91,7 +91,7 @@ export class Quotas {
     };
   }
 
-  /** Sets the account's own quotas, in megabytes (-1: none); on a plan with limits, at most the plan's. */
+  /** Sets the account's own quotas, in megabytes (-1: none of its own); on a plan with limits, at most the plan's. */
   async setQuota(accountId: string, region: string, megabytes: { storage?: number; traffic?: number }): Promise<void> {
     await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
       await this.ensure(trx, accountId, region);
@@ -105,7 +105,8 @@ export class Quotas {
         if (value === undefined) continue;
         if (!Number.isSafeInteger(value) || value < -1) throw new RegistryError('invalid', `${field} must be a whole number of megabytes, or -1 for no quota`);
         const bytes = value === -1 ? -1 : value * MEGABYTE;
-        if (planLimit >= 0 && (bytes < 0 || bytes > planLimit)) {
+        // -1 drops the account's own quota: on a plan with limits, the plan's then applies.
+        if (planLimit >= 0 && bytes > planLimit) {
           throw new RegistryError('invalid', `${field} can be at most ${planLimit / MEGABYTE} on the ${plan} plan; upgrade the plan for more`);
         }
         values[column] = bytes;

@@ -184,7 +184,9 @@ describe('plans (accounts start on Free: BERTH_DEFAULT_PLAN=free)', () => {
     expect((await cr.updateQuota({ storageMegabytes: 100 })).status).toBe(200);
     expect(((await cr.getQuota()).result as Quota).limit.storage_bytes).toBe(100 * MB);
     await expect(cr.updateQuota({ storageMegabytes: 600 })).rejects.toMatchObject({ status: 400, message: expect.stringContaining('500') });
-    await expect(cr.updateQuota({ trafficMegabytes: -1 })).rejects.toMatchObject({ status: 400 });
+    // -1 drops the account's own quota; the plan's limit still holds.
+    expect((await cr.updateQuota({ trafficMegabytes: -1 })).status).toBe(200);
+    expect(((await cr.getQuota()).result as Quota).limit).toEqual({ storage_bytes: 100 * MB, traffic_bytes: 5 * 1024 * MB });
 
     expect((await cr.updatePlans({ plan: 'Standard' })).status).toBe(200);
     expect((await cr.getPlans()).result).toEqual({ plan: 'Standard' });

@@ -1,5 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { testBackend, testDatabaseUrl } from './database.js';
+import { testBackend, testDatabaseUrl, testRunId } from './database.js';
+
+/** Marks this run, so that its schemas can be told from those of another run on the same database. */
+export function setup(): void {
+  process.env.BERTH_TEST_RUN ??= randomBytes(4).toString('hex');
+}
 
 /**
  * Test servers on PostgreSQL each live in a schema of their own. They are dropped here, once every
@@ -11,7 +17,7 @@ export async function teardown(): Promise<void> {
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'berth\\_test\\_%'");
+    const { rows } = await client.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)', [`berth_test_${testRunId()}_`]);
     for (const { nspname } of rows) await client.query(`DROP SCHEMA IF EXISTS ${nspname} CASCADE`);
   } finally {
     await client.end();

@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import type { Command } from 'commander';
 import { withExample, withOutput, type OutputFlags } from './options.js';
+import { registerQuotaCommands } from './cr-quota.js';
+import { registerTrashCommands } from './cr-trash.js';
 import { containersAuthFile, dockerConfigFile, writeAuthEntry } from '../client-auth.js';
 import { CliError } from '../errors.js';
 import { request } from '../http.js';
@@ -147,4 +149,7 @@ export function registerCrCommands(program: Command): void {
       process.stdout.write(`Tagged '${api.fullReference(source)}' as '${api.fullReference(target)}'.\nOK\n`);
     },
   );
+
+  registerTrashCommands(cr);
+  registerQuotaCommands(cr);
 }
