@@ -26,7 +26,13 @@ export class ManifestRemoval {
 
   /** Refuses to remove a manifest that a live or trashed index of the repository names. */
   async requireUnused(repository: string, digest: string): Promise<void> {
-    const user = await this.trx
+    const index = await this.indexNaming(repository, digest);
+    if (index) throw new RegistryError('in-use', `the manifest is part of the image index ${index} in this repository; delete the index first`);
+  }
+
+  /** A live or trashed index of the repository that names the manifest as a child, if any. */
+  private async indexNaming(repository: string, digest: string): Promise<string | undefined> {
+    const row = await this.trx
       .selectFrom('manifest_references')
       .select('manifest_digest')
       .where('repository', '=', repository)
@@ -34,7 +40,7 @@ export class ManifestRemoval {
       .where('kind', '=', 'manifest')
       .limit(1)
       .executeTakeFirst();
-    if (user) throw new RegistryError('in-use', `the manifest is part of the image index ${user.manifest_digest} in this repository; delete the index first`);
+    return row?.manifest_digest;
   }
 
   /** Locks the live manifest row; false when there is none. */
@@ -101,16 +107,7 @@ export class ManifestRemoval {
   private async dropIfOrphan(repository: string, digest: string): Promise<void> {
     if (!(await this.lock(repository, digest))) return;
     const tagged = await this.trx.selectFrom('tags').select('name').where('repository', '=', repository).where('digest', '=', digest).limit(1).executeTakeFirst();
-    if (tagged) return;
-    const named = await this.trx
-      .selectFrom('manifest_references')
-      .select('manifest_digest')
-      .where('repository', '=', repository)
-      .where('reference_digest', '=', digest)
-      .where('kind', '=', 'manifest')
-      .limit(1)
-      .executeTakeFirst();
-    if (named) return;
+    if (tagged || (await this.indexNaming(repository, digest))) return;
     await this.dropLive(repository, digest);
   }
 }

@@ -1,8 +1,14 @@
 import type { QuotaBytes } from '../../registry/quotas.js';
 import { managementErrors } from '../../registry/management-errors.js';
-import { crResource, requireAction, type ManagementRoute } from './management-route.js';
+import { crResource, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
 
 const wire = (bytes: QuotaBytes) => ({ storage_bytes: bytes.storageBytes, traffic_bytes: bytes.trafficBytes });
+
+/** IBM's Quota: `{"limit": {storage_bytes, traffic_bytes}, "usage": {…}}` of the caller's account in this region. */
+async function quotaBody(ctx: ManagementContext) {
+  const quota = await ctx.registry.quotas.get(ctx.principal.accountId, ctx.region);
+  return { limit: wire(quota.limit), usage: wire(quota.usage) };
+}
 
 /** A megabyte count from a PATCH body: absent, or a whole number. */
 function megabytes(body: Record<string, unknown>, field: string): number | undefined {
@@ -24,8 +30,7 @@ export const quotaRoutes: ManagementRoute[] = [
     status: 200,
     async handle(_request, ctx) {
       requireAction(ctx, 'quota.get', crResource.service(ctx));
-      const quota = await ctx.registry.quotas.get(ctx.principal.accountId, ctx.region);
-      return { body: { limit: wire(quota.limit), usage: wire(quota.usage) } };
+      return { body: await quotaBody(ctx) };
     },
   },
   {
@@ -40,8 +45,7 @@ export const quotaRoutes: ManagementRoute[] = [
       const storage = megabytes(fields, 'storage_megabytes');
       const traffic = megabytes(fields, 'traffic_megabytes');
       await ctx.registry.quotas.setQuota(ctx.principal.accountId, ctx.region, { ...(storage !== undefined ? { storage } : {}), ...(traffic !== undefined ? { traffic } : {}) });
-      const quota = await ctx.registry.quotas.get(ctx.principal.accountId, ctx.region);
-      return { body: { limit: wire(quota.limit), usage: wire(quota.usage) } };
+      return { body: await quotaBody(ctx) };
     },
   },
   {
