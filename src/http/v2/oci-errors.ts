@@ -41,14 +41,29 @@ export function toOciError(error: unknown): OciError {
   return new OciError('UNKNOWN');
 }
 
+/**
+ * A request refused before its body was read (a quota refusal at POST or PATCH, a manifest over
+ * the limit) has its body still arriving. Node answers a keep-alive client at once and then reads
+ * the rest and drops it. But it closes the socket of a client that sent `Connection: close`
+ * (skopeo) with the body unread, and the reset that follows can destroy the answer before the
+ * client reads it: that client's body is read and dropped first, then it gets its answer.
+ */
+async function drainForClosingClient(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const body = request.raw;
+  if (reply.raw.shouldKeepAlive || body.complete || body.destroyed) return;
+  await new Promise<void>((resolve) => {
+    body.once('end', resolve).once('close', resolve).once('error', () => resolve());
+    body.resume();
+  });
+}
+
 /** Any failure as the registry's error JSON (`{"errors":[…]}`), with the headers it carries (a challenge, a Range). */
-export function sendOciError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+export async function sendOciError(request: FastifyRequest, reply: FastifyReply, error: unknown): Promise<FastifyReply> {
   const oci = toOciError(error);
   if (oci.status >= 500) request.log.error({ err: error }, 'request failed');
   else if (oci.message === STORAGE_FULL_MESSAGE) request.log.warn({ err: error }, 'storage is full');
   reply.removeHeader('content-length');
   reply.headers(oci.headers);
-  // A refused body may still be arriving; don't make the connection swallow it.
-  if (oci.status === 413) reply.header('connection', 'close');
+  await drainForClosingClient(request, reply);
   return reply.code(oci.status).header('content-type', 'application/json').send(JSON.stringify(oci.toJSON()));
 }
