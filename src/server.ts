@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Caller } from './auth/access.js';
 import type { Authenticator } from './auth/authenticate.js';
 import type { Authorizer } from './auth/authorize.js';
@@ -19,7 +20,6 @@ import { FsBlobStore } from './storage/fs-blob-store.js';
 import { gcMetrics } from './jobs/gc-metrics.js';
 import { JobLeases } from './jobs/leases.js';
 import { JobRunner } from './jobs/runner.js';
-import type { Registry as MetricsRegistry } from 'prom-client';
 import { bootstrapOwner } from './iam/bootstrap.js';
 import { FailureLimiter } from './iam/failure-limiter.js';
 import { createIam, type Iam } from './iam/iam.js';
