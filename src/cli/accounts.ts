@@ -1,20 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfig, type ConfigInput } from '../config/config.js';
 import type { Iam } from '../iam/iam.js';
 import { handOver } from './secrets.js';
-
-interface StoreFlags {
-  data?: string;
-  databaseUrl?: string;
-}
+import { storeConfig, type StoreFlags } from './store-config.js';
 
 /** Runs `work` on IAM over the configured database (the operator's commands run beside the server). */
 async function withIam<T>(flags: StoreFlags, work: (iam: Iam) => Promise<T>): Promise<T> {
-  const input: ConfigInput = { logLevel: 'silent' };
-  if (flags.data !== undefined) input.data = flags.data;
-  if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
   const { openIam } = await import('../server.js');
-  const { iam, close } = await openIam(loadConfig(input));
+  const { iam, close } = await openIam(storeConfig(flags));
   try {
     return await work(iam);
   } finally {

@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfig, type ConfigInput } from '../config/config.js';
 import { formatDuration, parseDuration } from '../config/durations.js';
 import type { CollectionReport } from '../registry/collector.js';
 import { withExample, withOutput, type OutputFlags } from './commands/options.js';
 import { CliError } from './errors.js';
 import { formatOf, printJson } from './output.js';
+import { storeConfig, type StoreFlags } from './store-config.js';
 
-interface GcFlags extends OutputFlags {
-  data?: string;
-  databaseUrl?: string;
+interface GcFlags extends OutputFlags, StoreFlags {
   dryRun?: boolean;
   delay?: string;
   wait: string;
@@ -51,10 +49,7 @@ export function registerGc(program: Command): void {
     'berth gc --data ./berth-data --delay 0',
   ).action(async (flags: GcFlags) => {
     formatOf(flags);
-    const input: ConfigInput = { logLevel: 'silent' };
-    if (flags.data !== undefined) input.data = flags.data;
-    if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
-    const config = loadConfig(input);
+    const config = storeConfig(flags);
     const delayMs = flags.delay === undefined ? config.gc.delayMs : parseDuration(flags.delay);
     if (delayMs === undefined) throw new CliError(`--delay must be a duration such as 0, 30s or 1h, got "${flags.delay}"`);
     const waitMs = parseDuration(flags.wait);

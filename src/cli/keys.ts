@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type ConfigInput } from '../config/config.js';
+import { storeConfig, type StoreFlags } from './store-config.js';
 
 /** `berth keys rotate`: a new IAM signing key for every node; old public keys stay published. */
 export function registerKeys(program: Command): void {
@@ -10,12 +10,9 @@ export function registerKeys(program: Command): void {
     .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
     .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
     .addHelpText('after', '\nExample:\n  berth keys rotate --data ./berth-data\n')
-    .action(async (flags: { data?: string; databaseUrl?: string }) => {
-      const input: ConfigInput = { logLevel: 'silent' };
-      if (flags.data !== undefined) input.data = flags.data;
-      if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
+    .action(async (flags: StoreFlags) => {
       const { openIam } = await import('../server.js');
-      const { iam, close } = await openIam(loadConfig(input));
+      const { iam, close } = await openIam(storeConfig(flags));
       try {
         const kid = await iam.signingKeys.rotate();
         process.stdout.write(`new signing key ${kid}\n`);
