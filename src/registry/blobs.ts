@@ -13,6 +13,11 @@ export interface BlobInfo {
   size: number;
 }
 
+/** A blob `lookup()` found linked in a repository: what `open()` takes, so the link is checked once. */
+export interface LinkedBlob extends BlobInfo {
+  ref: Digest;
+}
+
 /**
  * Links `digest` into `repository`. A new link, or one nothing references, starts (again) the
  * grace the collector gives it; one a manifest references stays out of the collector's sight.
@@ -50,24 +55,12 @@ export class Blobs {
     private readonly quotas: Quotas,
   ) {}
 
-  /** The blob's size when `repository` links it; undefined otherwise. */
-  async stat(repository: string, digest: Digest): Promise<BlobInfo | undefined> {
-    const row = await this.ctx.db
-      .selectFrom('repository_blobs as l')
-      .innerJoin('blobs as b', 'b.digest', 'l.digest')
-      .select(['b.digest', 'b.size'])
-      .where('l.repository', '=', repository)
-      .where('l.digest', '=', digest.value)
-      .executeTakeFirst();
-    return row;
-  }
-
   /**
    * What a client sees of a blob (HEAD or GET). A pusher that finds a blob nothing references yet
    * goes on to name it in a manifest, so its link's grace starts again (written at most once per
    * half grace, so pulls of referenced blobs never write).
    */
-  async lookup(repository: string, digest: Digest): Promise<BlobInfo | undefined> {
+  async lookup(repository: string, digest: Digest): Promise<LinkedBlob | undefined> {
     const row = await this.ctx.db
       .selectFrom('repository_blobs as l')
       .innerJoin('blobs as b', 'b.digest', 'l.digest')
@@ -86,14 +79,13 @@ export class Blobs {
         .where('orphaned_at', 'is not', null)
         .execute();
     }
-    return { digest: row.digest, size: row.size };
+    return { digest: row.digest, size: row.size, ref: digest };
   }
 
-  /** A reader over the blob's bytes (or a range), when `repository` links it and the store has it. */
-  async open(repository: string, digest: Digest, range?: ByteRange): Promise<BlobReader> {
-    const info = await this.stat(repository, digest);
-    const reader = info && (await this.ctx.store.openReader(digest, range));
-    if (!reader) throw new OciError('BLOB_UNKNOWN', { digest: digest.value });
+  /** A reader over the bytes (or a range) of a blob `lookup()` found; BLOB_UNKNOWN when the store lacks them. */
+  async open(blob: LinkedBlob, range?: ByteRange): Promise<BlobReader> {
+    const reader = await this.ctx.store.openReader(blob.ref, range);
+    if (!reader) throw new OciError('BLOB_UNKNOWN', { digest: blob.digest });
     return reader;
   }
 

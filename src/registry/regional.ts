@@ -3,6 +3,7 @@ import { OciError } from '../oci/errors.js';
 import type { ByteRange } from '../storage/blob-store.js';
 import type { PageRequest } from './pagination.js';
 import type { ManifestReference } from './references.js';
+import type { LinkedBlob } from './blobs.js';
 import type { Registry } from './registry.js';
 import type { ChunkRange } from './uploads.js';
 
@@ -32,7 +33,7 @@ export function regionView(registry: Registry, region: string) {
     key,
     blobs: {
       lookup: (name: string, digest: Digest) => blobs.lookup(key(name), digest),
-      open: (name: string, digest: Digest, range?: ByteRange) => blobs.open(key(name), digest, range),
+      open: (blob: LinkedBlob, range?: ByteRange) => blobs.open(blob, range),
       mount: (name: string, digest: Digest, from: string) => blobs.mount(key(name), digest, key(from)),
       unlink: (name: string, digest: Digest) => blobs.unlink(key(name), digest),
     },

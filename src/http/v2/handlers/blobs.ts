@@ -34,7 +34,7 @@ export const getBlob: V2Handler = async ({ name, params, request, reply, deps })
     return;
   }
   // Open before anything is sent, so a blob gone from the store is still a clean 404.
-  const reader = await deps.registry.blobs.open(name, digest, range);
+  const reader = await deps.registry.blobs.open(info, range);
   try {
     await deps.registry.quotas.chargePull(name, length);
   } catch (error) {
