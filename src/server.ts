@@ -9,14 +9,16 @@ import { RegistryGrants } from './auth/grants.js';
 import { RegistryLogin } from './auth/login.js';
 import { iamAuthenticator, iamAuthorizer } from './auth/registry-seams.js';
 import { RegistryTokens } from './auth/registry-tokens.js';
-import type { BerthConfig } from './config/config.js';
+import { ConfigError, type BerthConfig } from './config/config.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { buildApp } from './http/app.js';
 import { RegionListeners, RegionRouter } from './http/regions.js';
 import { systemClock, type Clock } from './registry/clock.js';
 import { regionView, type RegionRegistry } from './registry/regional.js';
 import { createRegistry, type Registry } from './registry/registry.js';
+import type { BlobStore } from './storage/blob-store.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
+import { S3BlobStore } from './storage/s3-blob-store.js';
 import { gcMetrics } from './jobs/gc-metrics.js';
 import { JobLeases } from './jobs/leases.js';
 import { JobRunner } from './jobs/runner.js';
@@ -50,6 +52,8 @@ export interface BerthOptions {
   authorizer?: Authorizer;
   /** The registry's clock (tests move it on to expire the trash); IAM keeps the real one. */
   registryClock?: Clock;
+  /** S3 credentials of the test's own; a server finds them where the AWS SDK looks (the environment). */
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 const JANITOR_INTERVAL_MS = 10 * 60 * 1000;
@@ -90,9 +94,16 @@ function startJobs(registry: Registry, config: BerthConfig, leases: JobLeases, m
 
 const uploadIdleMs = (config: BerthConfig) => config.uploadIdleHours * 3600 * 1000;
 
-/** The registry's services over a database, with the configured blob store and lifecycle settings. */
-function registryOver(config: BerthConfig, database: DatabaseHandle, clock: Clock = systemClock): Registry {
-  const store = new FsBlobStore(config.dataDir, { reserveBytes: config.diskReserveBytes });
+/** The configured blob store, checked: a wrong bucket or credential fails the start, not the first push. */
+async function openStore(config: BerthConfig, options: BerthOptions): Promise<{ store: BlobStore; close(): void }> {
+  if (config.storage.kind === 'fs') return { store: new FsBlobStore(config.dataDir, { reserveBytes: config.diskReserveBytes }), close: () => undefined };
+  const { redirect: _redirect, ...settings } = config.storage.s3;
+  const store = await S3BlobStore.open({ ...settings, ...(options.s3Credentials ? { credentials: options.s3Credentials } : {}) });
+  return { store, close: () => store.close() };
+}
+
+/** The registry's services over a database, with the blob store and lifecycle settings. */
+function registryOver(config: BerthConfig, database: DatabaseHandle, store: BlobStore, clock: Clock = systemClock): Registry {
   return createRegistry(
     { db: database.db, dialect: database.dialect, store, clock, graceMs: config.gc.delayMs },
     { trashDays: config.trashDays, defaultPlan: config.defaultPlan, gcDelayMs: config.gc.delayMs, uploadIdleMs: uploadIdleMs(config) },
@@ -109,6 +120,10 @@ function openConfiguredDatabase(config: BerthConfig, schema?: string): Promise<D
 }
 
 function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
+  if (config.databaseUrl && !config.secret) {
+    // A secret from this node's data folder would hash API keys no other node could look up.
+    throw new ConfigError('BERTH_SECRET must be set on PostgreSQL: every node hashes API keys under it, so all nodes need the same value (at least 32 characters)');
+  }
   const secret = config.secret
     ? ServerSecret.fromValue(config.secret)
     : ServerSecret.fromFile(join(config.dataDir, 'keys', 'server-secret'));
@@ -130,15 +145,34 @@ export async function openIam(config: BerthConfig): Promise<{ iam: Iam; close():
 
 /** The registry over the configured database and storage, for `berth gc` run beside the servers. */
 export async function openRegistry(config: BerthConfig): Promise<{ registry: Registry; leases: JobLeases; close(): Promise<void> }> {
+  const storage = await openStore(config, {});
   const database = await openConfiguredDatabase(config);
-  return { registry: registryOver(config, database), leases: new JobLeases(database.db), close: () => database.close() };
+  return {
+    registry: registryOver(config, database, storage.store),
+    leases: new JobLeases(database.db),
+    async close() {
+      storage.close();
+      await database.close();
+    },
+  };
 }
 
 /** The composition root: every dependency is built here and passed down explicitly. */
 export async function createBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
-  const database = await openConfiguredDatabase(config, options.databaseSchema);
-  const registry = registryOver(config, database, options.registryClock);
-  const iam = iamOver(config, database);
+  const storage = await openStore(config, options);
+  const database = await openConfiguredDatabase(config, options.databaseSchema).catch((error: unknown) => {
+    storage.close();
+    throw error;
+  });
+  const registry = registryOver(config, database, storage.store, options.registryClock);
+  let iam: Iam;
+  try {
+    iam = iamOver(config, database);
+  } catch (error) {
+    storage.close();
+    await database.close();
+    throw error;
+  }
   const ownerApiKey = await bootstrapOwner(database.db, iam.identities, iam.apiKeys, config.dataDir);
 
   const router = new RegionRouter(config.regions);
@@ -186,6 +220,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     async close() {
       await Promise.all([app.close(), listeners.close(), jobs.stop()]);
       await database.close();
+      storage.close();
     },
   };
 }

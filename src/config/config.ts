@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseDuration } from './durations.js';
 import { DEFAULT_REGION, parseRegions, type RegionConfig } from './regions.js';
+import { parseStorage, type StorageConfig, type StorageFlags } from './storage.js';
 
 /** IBM's Container Registry plans: Free has limits, Standard has none. */
 export type PlanName = 'Free' | 'Standard';
@@ -13,6 +14,8 @@ export interface BerthConfig {
   dataDir: string;
   /** `postgres://…` for PostgreSQL; absent means SQLite in `dataDir/berth.db`. */
   databaseUrl?: string;
+  /** Where blobs live: the data folder, or an S3-compatible bucket. */
+  storage: StorageConfig;
   /** The base URL clients reach this server at (`BERTH_PUBLIC_URL`); the IAM token issuer is derived from it. */
   publicUrl?: string;
   /** The key API key secrets are hashed under (`BERTH_SECRET`); absent means a file in `dataDir/keys`. */
@@ -53,7 +56,7 @@ export interface BerthConfig {
   diskReserveBytes: number;
 }
 
-export interface ConfigInput {
+export interface ConfigInput extends StorageFlags {
   host?: string;
   port?: string | number;
   data?: string;
@@ -131,6 +134,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     host: flags.host ?? fromEnv('BERTH_HOST') ?? '127.0.0.1',
     port: parsePort(flags.port ?? fromEnv('BERTH_PORT') ?? 5000, portSetting),
     dataDir: resolve(flags.data ?? fromEnv('BERTH_DATA') ?? './berth-data'),
+    storage: parseStorage(flags, fromEnv, (message) => new ConfigError(message)),
     logLevel: logLevel as BerthConfig['logLevel'],
     registry: {
       deleteEnabled,

@@ -11,6 +11,7 @@ import { policiesMigration } from './migrations/0004-policies.js';
 import { iamAdministrationMigration } from './migrations/0005-iam-administration.js';
 import { regionsMigration } from './migrations/0006-regions-namespaces.js';
 import { storageLifecycleMigration } from './migrations/0007-storage-lifecycle.js';
+import { sharedUploadsMigration } from './migrations/0008-shared-uploads.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -107,6 +108,7 @@ function migrations(dialect: Dialect, defaultRegion: string): Record<string, Mig
     '0005-iam-administration': iamAdministrationMigration(),
     '0006-regions-namespaces': regionsMigration(dialect, defaultRegion),
     '0007-storage-lifecycle': storageLifecycleMigration(dialect),
+    '0008-shared-uploads': sharedUploadsMigration(),
   };
 }
 

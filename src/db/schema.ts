@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** Table types. Times are milliseconds since the epoch; sizes are bytes. */
 export interface RepositoriesTable {
   name: string;
@@ -64,6 +66,14 @@ export interface UploadsTable {
   updated_at: number;
   /** Who opened the session: they may finish it after their registry token expires. */
   owner_iam_id: string | null;
+  /** Where the blob store staged the bytes, in its own JSON. */
+  store_state: string;
+  /** Moves on with every recorded change: a request records its chunk only if the row is still as it read it. */
+  version: Generated<number>;
+  /** When a completion began; appends are refused from then on. */
+  sealed_at: number | null;
+  /** The last number handed out to name a request's files or parts. */
+  reserved: Generated<number>;
 }
 
 /** A namespace: the first component of repository names, owned by one account in one region. */

@@ -109,6 +109,11 @@ export class Blobs {
     });
   }
 
+  /** A URL the blob's bytes can be fetched from directly for `seconds`, when the store gives one. */
+  async signedUrl(blob: LinkedBlob, seconds: number): Promise<string | undefined> {
+    return this.ctx.store.signedUrl?.(blob.ref, seconds);
+  }
+
   /**
    * Links a blob that `from` already reaches into `repository`. The caller has checked that the
    * principal may pull `from`; false means "fall back to a normal upload".

@@ -34,6 +34,7 @@ export function regionView(registry: Registry, region: string) {
     blobs: {
       lookup: (name: string, digest: Digest) => blobs.lookup(key(name), digest),
       open: (blob: LinkedBlob, range?: ByteRange) => blobs.open(blob, range),
+      signedUrl: (blob: LinkedBlob, seconds: number) => blobs.signedUrl(blob, seconds),
       mount: (name: string, digest: Digest, from: string) => blobs.mount(key(name), digest, key(from)),
       unlink: (name: string, digest: Digest) => blobs.unlink(key(name), digest),
     },

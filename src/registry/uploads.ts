@@ -1,7 +1,7 @@
 import { randomUUID, type Hash } from 'node:crypto';
 import { createDigester, type Digest } from '../oci/digest.js';
 import { OciError } from '../oci/errors.js';
-import { UploadMissingError } from '../storage/blob-store.js';
+import { UploadMissingError, type UploadState } from '../storage/blob-store.js';
 import type { Blobs } from './blobs.js';
 import { ensureRepository, type RegistryContext } from './context.js';
 import { RegistryError } from './errors.js';
@@ -16,6 +16,13 @@ export interface UploadSession {
   owner: string | null;
 }
 
+/** A session as its row has it: what a request must still find there to record its change. */
+interface UploadRow extends UploadSession {
+  state: UploadState;
+  version: number;
+  sealedAt: number | null;
+}
+
 /** A chunk's declared position: `Content-Range: start-end`, both inclusive. */
 export interface ChunkRange {
   start: number;
@@ -23,13 +30,19 @@ export interface ChunkRange {
 }
 
 /**
- * The running sha256 of an upload, kept per node as an optimisation only: `offset` says how many
- * bytes it has seen, and any mismatch with the database (another node took a chunk) means re-hash.
+ * The running sha256 of an upload, kept per node as a cache only: it is right for the row's
+ * `version` it was made at, and for nothing else (another node took a chunk since: hash again).
  */
 interface HashState {
   hash: Hash;
-  offset: number;
+  version: number;
 }
+
+/**
+ * A completion that began this long ago and did not finish (its node died) may be begun again.
+ * Longer than any completion takes: hashing and copying a blob of tens of GiB.
+ */
+const SEAL_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** `Range` value for an upload of `size` bytes, as clients expect it (`0-0` when empty). */
 export function uploadRange(size: number): string {
@@ -43,11 +56,14 @@ function rangeNotSatisfiable(session: UploadSession, why: string): OciError {
   });
 }
 
-/** Upload sessions: rows in the database, bytes staged in the blob store. */
+/**
+ * Upload sessions: rows in the database, bytes staged in the blob store. Every node may serve any
+ * request of a session: a request writes its bytes to places of its own, then records them only if
+ * the row is still at the version it read (else it gets 416 with the current Range, and what it
+ * wrote is removed), so concurrent requests on one session never mix their bytes.
+ */
 export class Uploads {
   private readonly hashes = new Map<string, HashState>();
-  /** Uploads with a request writing to them on this node; a second writer would interleave bytes. */
-  private readonly busy = new Set<string>();
 
   constructor(
     private readonly ctx: RegistryContext,
@@ -63,11 +79,14 @@ export class Uploads {
     await this.quotas.precheck(repository, declaredBytes);
     const now = this.ctx.clock();
     const id = randomUUID();
-    await this.ctx.store.createUpload(id);
+    const state = await this.ctx.store.createUpload(id);
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
         await ensureRepository(trx, repository, now, true);
-        await trx.insertInto('uploads').values({ id, repository, size: 0, created_at: now, updated_at: now, owner_iam_id: owner ?? null }).execute();
+        await trx
+          .insertInto('uploads')
+          .values({ id, repository, size: 0, created_at: now, updated_at: now, owner_iam_id: owner ?? null, store_state: state })
+          .execute();
       });
     } catch (error) {
       await this.ctx.store.abortUpload(id).catch(() => undefined);
@@ -78,14 +97,48 @@ export class Uploads {
 
   /** The session, only when it belongs to `repository`: an id alone opens nothing. */
   async get(repository: string, id: string): Promise<UploadSession> {
+    const { state: _state, version: _version, sealedAt: _sealed, ...session } = await this.row(repository, id);
+    return session;
+  }
+
+  private async row(repository: string, id: string): Promise<UploadRow> {
     const row = await this.ctx.db
       .selectFrom('uploads')
-      .select(['id', 'repository', 'size', 'owner_iam_id'])
+      .select(['id', 'repository', 'size', 'owner_iam_id', 'store_state', 'version', 'sealed_at'])
       .where('id', '=', id)
       .where('repository', '=', repository)
       .executeTakeFirst();
     if (!row) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
-    return { id: row.id, repository: row.repository, size: row.size, owner: row.owner_iam_id };
+    return {
+      id: row.id,
+      repository: row.repository,
+      size: row.size,
+      owner: row.owner_iam_id,
+      state: row.store_state,
+      version: row.version,
+      sealedAt: row.sealed_at,
+    };
+  }
+
+  /** A number no other request on the session gets: it names what the request writes. */
+  private reserver(id: string): () => Promise<number> {
+    return async () => {
+      const row = await this.ctx.db
+        .updateTable('uploads')
+        .set((eb) => ({ reserved: eb('reserved', '+', 1) }))
+        .where('id', '=', id)
+        .returning('reserved')
+        .executeTakeFirst();
+      if (!row) throw new UploadMissingError(id);
+      return row.reserved;
+    };
+  }
+
+  /** What a request that lost the race answers: where the session stands now, or that it is gone. */
+  private async lost(repository: string, id: string, why: string): Promise<OciError> {
+    const current = await this.row(repository, id);
+    if (current.sealedAt !== null) return rangeNotSatisfiable(current, 'the upload is being completed');
+    return rangeNotSatisfiable(current, why);
   }
 
   /**
@@ -100,51 +153,62 @@ export class Uploads {
     range?: ChunkRange,
     declaredBytes = 0,
   ): Promise<UploadSession> {
-    const session = await this.get(repository, id);
-    if (this.busy.has(id)) throw rangeNotSatisfiable(session, 'another request is writing to this upload');
+    const session = await this.row(repository, id);
+    if (session.sealedAt !== null) throw rangeNotSatisfiable(session, 'the upload is being completed');
     if (range && range.start !== session.size) {
       throw rangeNotSatisfiable(session, `chunk starts at ${range.start}, upload has ${session.size} bytes`);
     }
     if (declaredBytes > 0) await this.quotas.precheck(repository, session.size + declaredBytes);
-    this.busy.add(id);
+    const cached = this.hashes.get(id);
+    // Hash a copy: a request that fails or loses must not leave its bytes in the running hash.
+    const hash =
+      cached && cached.version === session.version ? cached.hash.copy() : session.size === 0 ? createDigester('sha256') : undefined;
+    let result;
     try {
-      const previous = this.hashes.get(id);
-      // Hash a copy: a request that fails half-way must not leave its bytes in the running hash.
-      const hash =
-        previous && previous.offset === session.size
-          ? previous.hash.copy()
-          : session.size === 0
-            ? createDigester('sha256')
-            : undefined;
-      let written: number;
-      try {
-        written = await this.ctx.store.append(id, session.size, source, hash && ((chunk) => hash.update(chunk)));
-      } catch (error) {
-        if (error instanceof UploadMissingError) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
-        throw error;
-      }
-      if (range && range.end - range.start + 1 !== written) {
-        throw rangeNotSatisfiable(session, `Content-Range covers ${range.end - range.start + 1} bytes, body had ${written}`);
-      }
-      const size = session.size + written;
-      const updated = await this.ctx.db
-        .updateTable('uploads')
-        .set({ size, updated_at: this.ctx.clock() })
-        .where('id', '=', id)
-        .where('size', '=', session.size)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) throw rangeNotSatisfiable(await this.get(repository, id), 'upload changed meanwhile');
-      if (hash) this.hashes.set(id, { hash, offset: size });
-      else this.hashes.delete(id);
-      return { ...session, size };
-    } finally {
-      this.busy.delete(id);
+      result = await this.ctx.store.append(id, session.state, source, {
+        ...(hash ? { observe: (chunk: Uint8Array) => hash.update(chunk) } : {}),
+        reserve: this.reserver(id),
+      });
+    } catch (error) {
+      // Staged data gone under this request: the session was completed, cancelled or moved on.
+      if (error instanceof UploadMissingError) throw await this.lost(repository, id, 'upload changed meanwhile');
+      throw error;
     }
+    const { written, state } = result;
+    const discard = async () => this.ctx.store.release(id, state, await this.currentState(id));
+    if (range && range.end - range.start + 1 !== written) {
+      await discard();
+      throw rangeNotSatisfiable(session, `Content-Range covers ${range.end - range.start + 1} bytes, body had ${written}`);
+    }
+    if (written === 0) return session;
+    const size = session.size + written;
+    const updated = await this.ctx.db
+      .updateTable('uploads')
+      .set({ size, store_state: state, version: session.version + 1, updated_at: this.ctx.clock() })
+      .where('id', '=', id)
+      .where('version', '=', session.version)
+      .where('sealed_at', 'is', null)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows === 0n) {
+      await discard();
+      throw await this.lost(repository, id, 'another request wrote to this upload meanwhile');
+    }
+    // What the recorded state replaced (a staged tail, say) is nobody's any more.
+    await this.ctx.store.release(id, session.state, state).catch(() => undefined);
+    if (hash) this.hashes.set(id, { hash, version: session.version + 1 });
+    else this.hashes.delete(id);
+    return { ...session, size };
+  }
+
+  private async currentState(id: string): Promise<UploadState | undefined> {
+    const row = await this.ctx.db.selectFrom('uploads').select('store_state').where('id', '=', id).executeTakeFirst();
+    return row?.store_state;
   }
 
   /**
    * Closes the session: appends the final chunk if any, verifies the digest over everything
-   * received and commits the blob. A digest mismatch cancels the upload.
+   * received and commits the blob. A digest mismatch cancels the upload. Once a completion has
+   * begun, the session takes no more chunks, and a second completion is refused.
    */
   async complete(
     repository: string,
@@ -152,32 +216,41 @@ export class Uploads {
     digest: Digest,
     finalChunk?: { source: AsyncIterable<Uint8Array>; range?: ChunkRange; declaredBytes?: number },
   ): Promise<number> {
-    // Through append even without a final chunk: it cuts off staged bytes past the recorded size
-    // (left by a refused or interrupted chunk), which must not become part of the blob.
-    let session = await this.append(repository, id, finalChunk?.source ?? noBytes(), finalChunk?.range, finalChunk?.declaredBytes);
-    if (this.busy.has(id)) throw rangeNotSatisfiable(session, 'another request is writing to this upload');
-    this.busy.add(id);
+    if (finalChunk) await this.append(repository, id, finalChunk.source, finalChunk.range, finalChunk.declaredBytes);
+    const session = await this.row(repository, id);
+    const now = this.ctx.clock();
+    const began = await this.ctx.db
+      .updateTable('uploads')
+      .set({ sealed_at: now, updated_at: now, version: session.version + 1 })
+      .where('id', '=', id)
+      .where('version', '=', session.version)
+      .where((eb) => eb.or([eb('sealed_at', 'is', null), eb('sealed_at', '<', now - SEAL_TIMEOUT_MS)]))
+      .executeTakeFirst();
+    if (began.numUpdatedRows === 0n) throw await this.lost(repository, id, 'another request wrote to this upload meanwhile');
+    const cached = this.hashes.get(id);
+    this.hashes.delete(id);
+    let sealed: UploadState;
     try {
-      session = await this.get(repository, id);
-      const actual = await this.digestOf(session, digest.algorithm);
+      sealed = await this.ctx.store.seal(id, session.state, { reserve: this.reserver(id) });
+      const actual =
+        digest.algorithm === 'sha256' && cached?.version === session.version ? cached.hash.digest('hex') : await this.digestOf(id, sealed, digest.algorithm);
       if (actual !== digest.hex) {
         await this.discard(id);
         throw new OciError('DIGEST_INVALID', { expected: digest.value, actual: `${digest.algorithm}:${actual}` });
       }
-      try {
-        await this.blobs.commit(repository, digest, session.size, () => this.ctx.store.commit(id, digest));
-      } catch (error) {
-        if (error instanceof UploadMissingError) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
-        // Refused (over quota): the staged bytes will never become this blob; they give their space back.
-        if (error instanceof RegistryError) await this.discard(id).catch(() => undefined);
-        throw error;
+      await this.blobs.commit(repository, digest, session.size, () => this.ctx.store.commit(id, sealed, digest));
+    } catch (error) {
+      if (error instanceof UploadMissingError) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: id });
+      // Refused (over quota): the staged bytes will never become this blob; they give their space back.
+      if (error instanceof RegistryError) await this.discard(id).catch(() => undefined);
+      else if (!(error instanceof OciError)) {
+        // Anything else (the store failed): the client may try the completion again at once.
+        await this.ctx.db.updateTable('uploads').set({ sealed_at: null }).where('id', '=', id).execute().catch(() => undefined);
       }
-      await this.ctx.db.deleteFrom('uploads').where('id', '=', id).execute();
-      this.hashes.delete(id);
-      return session.size;
-    } finally {
-      this.busy.delete(id);
+      throw error;
     }
+    await this.ctx.db.deleteFrom('uploads').where('id', '=', id).execute();
+    return session.size;
   }
 
   async cancel(repository: string, id: string): Promise<void> {
@@ -186,8 +259,9 @@ export class Uploads {
   }
 
   /**
-   * Cancels uploads untouched for `maxIdleMs` (abandoned by their clients), a batch at a time.
-   * Returns how many went. Any node may run it; a session that is mid-request here is left alone.
+   * Cancels uploads untouched for `maxIdleMs` (abandoned by their clients), a batch at a time,
+   * and removes staged data that no session owns (left by a node that died between the store
+   * and the database). Returns how many sessions went. Runs on one node at a time.
    */
   async purgeIdle(maxIdleMs: number, batch = 100): Promise<number> {
     const cutoff = this.ctx.clock() - maxIdleMs;
@@ -198,13 +272,20 @@ export class Uploads {
       .orderBy('updated_at')
       .limit(batch)
       .execute();
-    let purged = 0;
-    for (const { id } of idle) {
-      if (this.busy.has(id)) continue;
-      await this.discard(id);
-      purged += 1;
+    for (const { id } of idle) await this.discard(id);
+    await this.sweepOrphans(cutoff, batch);
+    return idle.length;
+  }
+
+  /** Staged data older than `before` without a session row: aborted multipart uploads, stray files. */
+  private async sweepOrphans(before: number, batch: number): Promise<void> {
+    let swept = 0;
+    for await (const id of this.ctx.store.stagedUploads(before)) {
+      const row = await this.ctx.db.selectFrom('uploads').select('id').where('id', '=', id).executeTakeFirst();
+      if (row) continue;
+      await this.ctx.store.abortUpload(id);
+      if (++swept >= batch) return;
     }
-    return purged;
   }
 
   private async discard(id: string): Promise<void> {
@@ -213,21 +294,10 @@ export class Uploads {
     await this.ctx.store.abortUpload(id);
   }
 
-  private async digestOf(session: UploadSession, algorithm: Digest['algorithm']): Promise<string> {
-    const state = this.hashes.get(session.id);
-    if (algorithm === 'sha256' && state && state.offset === session.size) return state.hash.copy().digest('hex');
+  private async digestOf(id: string, sealed: UploadState, algorithm: Digest['algorithm']): Promise<string> {
     // No usable running hash (another node, a restart, or sha512): hash the staged bytes again.
     const hash = createDigester(algorithm);
-    let stream;
-    try {
-      stream = await this.ctx.store.readUpload(session.id);
-    } catch (error) {
-      if (error instanceof UploadMissingError) throw new OciError('BLOB_UPLOAD_UNKNOWN', { upload: session.id });
-      throw error;
-    }
-    for await (const chunk of stream) hash.update(chunk as Buffer);
+    for await (const chunk of await this.ctx.store.readUpload(id, sealed)) hash.update(chunk as Buffer);
     return hash.digest('hex');
   }
 }
-
-async function* noBytes(): AsyncIterable<Uint8Array> {}

@@ -1,9 +1,19 @@
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
-import { isNoSpace, StorageFullError, UploadMissingError, type BlobReader, type BlobStore, type ByteRange } from './blob-store.js';
+import {
+  isNoSpace,
+  StorageFullError,
+  UploadMissingError,
+  type AppendOptions,
+  type AppendResult,
+  type BlobReader,
+  type BlobStore,
+  type ByteRange,
+  type UploadState,
+} from './blob-store.js';
 
 const STREAM_CHUNK = 1024 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
@@ -20,7 +30,7 @@ export interface FsBlobStoreOptions {
   reserveBytes?: number;
 }
 
-/** Blobs in `<root>/blobs/<algorithm>/<first two hex>/<hex>`, uploads in `<root>/uploads/<id>`. */
+/** Blobs in `<root>/blobs/<algorithm>/<first two hex>/<hex>`, uploads in `<root>/staging/<id>/`. */
 export class FsBlobStore implements BlobStore {
   private readonly reserveBytes: number;
 
@@ -42,12 +52,6 @@ export class FsBlobStore implements BlobStore {
 
   private blobPath(digest: Digest): string {
     return join(this.root, 'blobs', digest.algorithm, digest.hex.slice(0, 2), digest.hex);
-  }
-
-  private uploadPath(id: string): string {
-    // Ids come from the database, but a path is no place to trust that.
-    if (!UPLOAD_ID.test(id)) throw new Error(`invalid upload id ${id}`);
-    return join(this.root, 'uploads', id);
   }
 
   async stat(digest: Digest): Promise<number | undefined> {
@@ -85,65 +89,123 @@ export class FsBlobStore implements BlobStore {
     await rm(this.blobPath(digest), { force: true });
   }
 
-  async createUpload(id: string): Promise<void> {
-    const path = this.uploadPath(id);
-    await mkdir(dirname(path), { recursive: true });
+  /** An upload's own folder: each append writes a file of its own there. */
+  private stagingDir(id: string): string {
+    // Ids come from the database, but a path is no place to trust that.
+    if (!UPLOAD_ID.test(id)) throw new Error(`invalid upload id ${id}`);
+    return join(this.root, 'staging', id);
+  }
+
+  private segmentPath(id: string, segment: Segment): string {
+    const [name] = segment;
+    // A state names only its own upload's files (or the single file of a session older than segments).
+    if (name === `uploads/${id}`) return join(this.root, name);
+    if (!/^(\d{1,15}|sealed)$/.test(name)) throw new Error(`invalid staged segment ${name} for upload ${id}`);
+    return join(this.stagingDir(id), name);
+  }
+
+  async createUpload(id: string): Promise<UploadState> {
+    const dir = this.stagingDir(id);
+    await mkdir(dirname(dir), { recursive: true });
     await this.requireRoom(0);
     try {
-      const handle = await open(path, 'wx');
-      await handle.close();
+      await mkdir(dir);
     } catch (error) {
       if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
       throw error;
     }
+    return formatState([]);
   }
 
-  async append(
-    id: string,
-    offset: number,
-    source: AsyncIterable<Uint8Array>,
-    observe?: (chunk: Uint8Array) => void,
-  ): Promise<number> {
+  async append(id: string, state: UploadState, source: AsyncIterable<Uint8Array>, options: AppendOptions): Promise<AppendResult> {
+    const segments = parseState(state);
+    // A session begun before uploads had folders of their own gets one now.
+    if (segments.some(([name]) => name === `uploads/${id}`)) await mkdir(this.stagingDir(id), { recursive: true });
+    const name = String(await options.reserve());
+    const path = this.segmentPath(id, [name, 0]);
     let handle: FileHandle;
     try {
-      handle = await open(this.uploadPath(id), 'r+');
+      handle = await open(path, 'wx');
     } catch (error) {
       if (isMissing(error)) throw new UploadMissingError(id);
+      if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
       throw error;
     }
+    let written: number;
     try {
-      await handle.truncate(offset);
       try {
-        const written = await writeAt(handle, offset, source, observe, (bytes) => this.requireRoom(bytes));
+        written = await writeAt(handle, 0, source, options.observe, (bytes) => this.requireRoom(bytes));
         await handle.sync();
-        return written;
-      } catch (error) {
-        if (!(error instanceof StorageFullError) && !isNoSpace(error)) throw error;
-        // Give the space back at once: the session keeps what it had before this request.
-        await handle.truncate(offset).catch(() => undefined);
-        throw error instanceof StorageFullError ? error : new StorageFullError('no space left on the data folder\'s disk');
+      } finally {
+        await handle.close();
       }
-    } finally {
-      await handle.close();
+    } catch (error) {
+      // Give the space back at once: the session keeps what it had before this request.
+      await rm(path, { force: true });
+      if (error instanceof StorageFullError || !isNoSpace(error)) throw error;
+      throw new StorageFullError('no space left on the data folder\'s disk');
+    }
+    if (written === 0) {
+      await rm(path, { force: true });
+      return { written, state };
+    }
+    return { written, state: formatState([...segments, [name, written]]) };
+  }
+
+  async release(id: string, unused: UploadState, kept: UploadState | undefined): Promise<void> {
+    const keep = new Set((kept === undefined ? [] : parseState(kept)).map(([name]) => name));
+    for (const segment of parseState(unused)) {
+      if (!keep.has(segment[0])) await rm(this.segmentPath(id, segment), { force: true });
     }
   }
 
-  async readUpload(id: string): Promise<Readable> {
+  async seal(id: string, state: UploadState): Promise<UploadState> {
+    const segments = parseState(state);
+    if (segments.length === 1) return state;
+    // Several segments (a chunked upload) are copied into one file; they stay as they were.
+    const path = this.segmentPath(id, ['sealed', 0]);
+    let handle: FileHandle;
     try {
-      const handle = await open(this.uploadPath(id), constants.O_RDONLY);
-      return handle.createReadStream({ highWaterMark: STREAM_CHUNK });
+      handle = await open(path, 'w');
     } catch (error) {
       if (isMissing(error)) throw new UploadMissingError(id);
       throw error;
     }
+    let size = 0;
+    try {
+      const source = this.concatenate(id, segments);
+      size = await writeAt(handle, 0, source, undefined, (bytes) => this.requireRoom(bytes));
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await rm(path, { force: true });
+      throw error;
+    }
+    await handle.close();
+    return formatState([['sealed', size]]);
   }
 
-  async commit(id: string, digest: Digest): Promise<void> {
-    const from = this.uploadPath(id);
+  async readUpload(id: string, sealed: UploadState): Promise<Readable> {
+    const segments = parseState(sealed);
+    // Opened before the stream starts, so a missing upload is an error here and not mid-stream.
+    for (const segment of segments) {
+      try {
+        await stat(this.segmentPath(id, segment));
+      } catch (error) {
+        if (isMissing(error)) throw new UploadMissingError(id);
+        throw error;
+      }
+    }
+    return Readable.from(this.concatenate(id, segments));
+  }
+
+  async commit(id: string, sealed: UploadState, digest: Digest): Promise<void> {
+    const segments = parseState(sealed);
     const to = this.blobPath(digest);
     await mkdir(dirname(to), { recursive: true });
+    if (segments.length !== 1) throw new Error(`upload ${id} must be sealed before it is committed`);
     try {
-      await rename(from, to);
+      await rename(this.segmentPath(id, segments[0]!), to);
     } catch (error) {
       if (isMissing(error)) throw new UploadMissingError(id);
       throw error;
@@ -154,11 +216,60 @@ export class FsBlobStore implements BlobStore {
     } finally {
       await dir.close();
     }
+    await this.abortUpload(id);
   }
 
   async abortUpload(id: string): Promise<void> {
-    await rm(this.uploadPath(id), { force: true });
+    await rm(this.stagingDir(id), { recursive: true, force: true });
+    await rm(join(this.root, 'uploads', id), { force: true });
   }
+
+  async *stagedUploads(before: number): AsyncIterable<string> {
+    for (const folder of ['staging', 'uploads']) {
+      let names: string[];
+      try {
+        names = await readdir(join(this.root, folder));
+      } catch (error) {
+        if (isMissing(error)) continue;
+        throw error;
+      }
+      for (const name of names) {
+        if (!UPLOAD_ID.test(name)) continue;
+        const info = await stat(join(this.root, folder, name)).catch(() => undefined);
+        if (info && info.mtimeMs < before) yield name;
+      }
+    }
+  }
+
+  /** The bytes of `segments`, one after the other, read a MiB at a time. */
+  private async *concatenate(id: string, segments: Segment[]): AsyncIterable<Uint8Array> {
+    for (const segment of segments) {
+      let stream;
+      try {
+        stream = (await open(this.segmentPath(id, segment), constants.O_RDONLY)).createReadStream({ highWaterMark: STREAM_CHUNK });
+      } catch (error) {
+        if (isMissing(error)) throw new UploadMissingError(id);
+        throw error;
+      }
+      yield* stream as AsyncIterable<Buffer>;
+    }
+  }
+}
+
+/** One file of an upload: its name (in the upload's folder) and size. */
+type Segment = [name: string, size: number];
+
+function formatState(segments: Segment[]): UploadState {
+  return JSON.stringify({ segments });
+}
+
+function parseState(state: UploadState): Segment[] {
+  const parsed = JSON.parse(state) as { segments?: unknown };
+  const segments = parsed.segments;
+  if (!Array.isArray(segments) || !segments.every((s) => Array.isArray(s) && typeof s[0] === 'string' && Number.isSafeInteger(s[1]))) {
+    throw new Error('invalid upload state for the filesystem store');
+  }
+  return segments as Segment[];
 }
 
 /**

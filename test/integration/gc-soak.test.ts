@@ -182,7 +182,7 @@ describe('garbage collection under load (soak)', () => {
     expect(report.blobsRemoved).toBeGreaterThanOrEqual(0);
     const kept = new Map<string, number>();
     for (const image of [...live, ...trashed]) for (const blob of image.blobs) kept.set(blob.digest, blob.size);
-    expect(await blobBytes(server.dataDir)).toBe([...kept.values()].reduce((sum, size) => sum + size, 0));
+    expect(await blobBytes(server)).toBe([...kept.values()].reduce((sum, size) => sum + size, 0));
     for (const image of live) await pull(image);
     expect(failures).toEqual([]);
     expect(await server.serverErrors()).toEqual([]);

@@ -37,7 +37,7 @@ describe('garbage collection: deleting frees space', () => {
       const manifest = await oci.pushManifest(name, 'v1', JSON.stringify(imageManifest({ config, layers: [layer] })), MT.ociManifest);
       pushed.push({ name, manifest, blobs: [config, layer] });
     }
-    const before = await blobBytes(server.dataDir);
+    const before = await blobBytes(server);
     expect(before).toBeGreaterThanOrEqual(200 * MiB);
 
     for (const image of pushed) {
@@ -46,16 +46,16 @@ describe('garbage collection: deleting frees space', () => {
       for (const blob of image.blobs) expect((await oci.fetch(`/v2/${image.name}/blobs/${blob.digest}`, { method: 'DELETE' })).status).toBe(202);
     }
     // Nothing is collected behind the client's back before the collector runs.
-    expect(await blobBytes(server.dataDir)).toBe(before);
+    expect(await blobBytes(server)).toBe(before);
 
     const report = await server.berth.registry.collector.run({ delayMs: 0 });
     expect(report.blobsRemoved).toBe(20);
     expect(report.bytesRemoved).toBe(pushed.reduce((sum, image) => sum + image.blobs.reduce((s, b) => s + b.size, 0), 0));
-    expect(await blobBytes(server.dataDir)).toBe(0);
+    expect(await blobBytes(server)).toBe(0);
 
     server = (await server.restart()) as typeof server;
     oci = new OciClient(server.url);
-    expect(await blobBytes(server.dataDir)).toBe(0);
+    expect(await blobBytes(server)).toBe(0);
     for (const image of pushed) expect(await headStatus(oci, `/v2/${image.name}/blobs/${image.blobs[1]!.digest}`)).toBe(404);
     // The registry still takes the same content again.
     const again = await oci.pushImage(pushed[0]!.name, 'v2');
@@ -82,7 +82,7 @@ describe('garbage collection', () => {
     const digests = [image.config.digest, ...image.layers.map((l) => l.digest)];
 
     await server.berth.registry.collector.run({ delayMs: 60_000 });
-    const kept = await blobFiles(server.dataDir);
+    const kept = await blobFiles(server);
     for (const digest of digests) expect(kept.has(digest)).toBe(true);
     // Within the grace, the repository still reaches them: a client re-pushing the manifest needs no upload.
     await oci.pushManifest(name, 'v1', image.bytes, MT.ociManifest);
@@ -90,7 +90,7 @@ describe('garbage collection', () => {
 
     const report = await server.berth.registry.collector.run({ delayMs: 0 });
     expect(report.blobs.map((b) => b.digest)).toEqual(expect.arrayContaining(digests));
-    const left = await blobFiles(server.dataDir);
+    const left = await blobFiles(server);
     for (const digest of digests) expect(left.has(digest)).toBe(false);
     await expectOciError(await oci.fetch(`/v2/${name}/blobs/${image.layers[0]!.digest}`), 404, 'BLOB_UNKNOWN');
   });
@@ -109,7 +109,7 @@ describe('garbage collection', () => {
     expect((await oci.fetch(`/v2/${a}/manifests/${imageA.digest}`, { method: 'DELETE' })).status).toBe(202);
     await server.berth.registry.collector.run({ delayMs: 0 });
 
-    const files = await blobFiles(server.dataDir);
+    const files = await blobFiles(server);
     expect(files.has(configA.digest)).toBe(false);
     expect(files.has(layerA.digest)).toBe(true);
     for (const path of [`/v2/${b}/manifests/v1`, `/v2/${b}/manifests/${manifestB2.digest}`, `/v2/${b}/blobs/${layerB.digest}`, `/v2/${b}/blobs/${imageB.layers[0]!.digest}`]) {
@@ -184,7 +184,7 @@ describe('garbage collection', () => {
     expect(dry.dryRun).toBe(true);
     expect(dry.blobs.map((b) => b.digest)).toContain(blob.digest);
     expect(await headStatus(oci, `/v2/${name}/blobs/${blob.digest}`)).toBe(200);
-    expect((await blobFiles(server.dataDir)).has(blob.digest)).toBe(true);
+    expect((await blobFiles(server)).has(blob.digest)).toBe(true);
   });
 
   it('berth gc runs beside the server on the same data and database, and prints what it removed (or would)', async () => {
@@ -201,7 +201,7 @@ describe('garbage collection', () => {
     expect(report.dryRun).toBe(false);
     expect(report.blobs).toContainEqual({ digest: blob.digest, size: 900 });
     expect(await headStatus(oci, `/v2/${name}/blobs/${blob.digest}`)).toBe(404);
-    expect((await blobFiles(server.dataDir)).has(blob.digest)).toBe(false);
+    expect((await blobFiles(server)).has(blob.digest)).toBe(false);
 
     const bad = await user.berth(['gc', ...storeFlags(server), '--delay', 'soon']);
     expect(bad.code).toBe(1);
@@ -239,14 +239,14 @@ describe('garbage collection in the background', () => {
     const patch = await oci.fetch(location, { method: 'PATCH', headers: { 'content-type': 'application/octet-stream' }, body: randomBlob(4096) });
     expect(patch.status).toBe(202);
     const id = location.split('/').pop()!.split('?')[0]!;
-    expect(await uploadFiles(server.dataDir)).toContain(id);
+    expect(await uploadFiles(server)).toContain(id);
 
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && ((await blobFiles(server.dataDir)).has(blob.digest) || (await uploadFiles(server.dataDir)).includes(id))) {
+    while (Date.now() < deadline && ((await blobFiles(server)).has(blob.digest) || (await uploadFiles(server)).includes(id))) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    expect((await blobFiles(server.dataDir)).has(blob.digest)).toBe(false);
-    expect(await uploadFiles(server.dataDir)).not.toContain(id);
+    expect((await blobFiles(server)).has(blob.digest)).toBe(false);
+    expect(await uploadFiles(server)).not.toContain(id);
     await expectOciError(await oci.fetch(location), 404, 'BLOB_UPLOAD_UNKNOWN');
 
     // Counted once the run that removed them has finished.

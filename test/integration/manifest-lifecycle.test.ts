@@ -58,7 +58,7 @@ describe('manifest lifecycle', () => {
     expect(await status(name, platforms[1]!.digest)).toBe(404);
     expect(await status(name, 'solo')).toBe(200);
     await collect();
-    const files = await blobFiles(server.dataDir);
+    const files = await blobFiles(server);
     for (const blob of blobs.slice(0, 4)) expect(files.has(blob.digest)).toBe(false);
     for (const blob of blobs.slice(4)) expect(files.has(blob.digest)).toBe(true);
   });
@@ -86,7 +86,7 @@ describe('manifest lifecycle', () => {
     expect(await status(name, signature.manifest.digest)).toBe(404);
     expect(await status(name, 'sbom')).toBe(200);
     await collect();
-    const files = await blobFiles(server.dataDir);
+    const files = await blobFiles(server);
     expect(files.has(signature.layers[0]!.digest)).toBe(false);
     expect(files.has(sbom.layers[0]!.digest)).toBe(true);
   });

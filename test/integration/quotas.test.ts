@@ -66,11 +66,11 @@ describe('quotas', () => {
 
     // Declared (monolithic POST with a Content-Length): refused before a byte is stored.
     const big = randomBlob(room + 1);
-    const uploadsBefore = (await uploadFiles(server.dataDir)).length;
+    const uploadsBefore = (await uploadFiles(server)).length;
     const refused = await oci.fetch(`/v2/quota-a/big/blobs/uploads/?digest=${digestOf(big)}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: big });
     const error = await expectOciError(refused, 403, 'DENIED');
     expect(error.message.startsWith(STORAGE_MESSAGE)).toBe(true);
-    expect(await uploadFiles(server.dataDir)).toHaveLength(uploadsBefore);
+    expect(await uploadFiles(server)).toHaveLength(uploadsBefore);
 
     // A chunk whose Content-Length does not fit: refused at the PATCH.
     const location = await oci.startUpload('quota-a/big');

@@ -62,7 +62,7 @@ describe('trash and restore', () => {
 
     // Trashed images keep their content: the collector leaves it however short the grace.
     await server.berth.registry.collector.run({ delayMs: 0 });
-    const files = await blobFiles(server.dataDir);
+    const files = await blobFiles(server);
     for (const blob of [image.config, ...image.layers]) expect(files.has(blob.digest)).toBe(true);
 
     expect((await cr.restoreImage({ image: `${host}/trash-ns/app:1.0` })).status).toBe(200);
@@ -133,7 +133,7 @@ describe('trash and restore', () => {
     await cr.deleteImage({ image: `${host}/trash-ns/multi:v1` });
     await server.berth.registry.collector.run({ delayMs: 0 });
     for (const platform of platforms) expect(await status(`/v2/trash-ns/multi/manifests/${platform.digest}`)).toBe(200);
-    let files = await blobFiles(server.dataDir);
+    let files = await blobFiles(server);
     for (const blob of layers) expect(files.has(blob.digest)).toBe(true);
     // Its platform images are still in use by the trashed index: deleting one is still refused.
     await expectError(await call(`/api/v1/images/${encodeURIComponent(`${host}/trash-ns/multi@${platforms[1]!.digest}`)}`, 'DELETE'), 409, 'CRG0043E');
@@ -148,7 +148,7 @@ describe('trash and restore', () => {
     }
     expect(Object.keys((await cr.listDeletedImages({})).result)).not.toContain(`${host}/trash-ns/multi@${index.digest}`);
     for (const platform of platforms) expect(await status(`/v2/trash-ns/multi/manifests/${platform.digest}`)).toBe(404);
-    files = await blobFiles(server.dataDir);
+    files = await blobFiles(server);
     for (const blob of layers) expect(files.has(blob.digest)).toBe(false);
     await expectError(await call(`/api/v1/trash/${encodeURIComponent(`${host}/trash-ns/multi:v1`)}/restore`, 'POST'), 404, 'CRG0040E');
   });
@@ -196,7 +196,7 @@ describe('trash and restore', () => {
 
     expect((await cr.deleteNamespace({ name: 'doomed-ns' })).status).toBe(204);
     await server.berth.registry.collector.run({ delayMs: 0 });
-    const files = await blobFiles(server.dataDir);
+    const files = await blobFiles(server);
     expect(files.has(config.digest)).toBe(false);
     expect(files.has(layer.digest)).toBe(true);
     const pulled = Buffer.from(await (await neighbour.fetch(`/v2/neighbour-ns/app/blobs/${theirs.digest}`)).arrayBuffer());
@@ -221,7 +221,7 @@ describe('without a trash (BERTH_TRASH_DAYS=0)', () => {
     await cr.deleteImage({ image: `${server.host}/now-ns/app:v1` });
     expect((await cr.listDeletedImages({})).result).toEqual({});
     await server.berth.registry.collector.run({ delayMs: 0 });
-    expect((await blobFiles(server.dataDir)).has(image.layers[0]!.digest)).toBe(false);
+    expect((await blobFiles(server)).has(image.layers[0]!.digest)).toBe(false);
     expect(await server.serverErrors()).toEqual([]);
   });
 });

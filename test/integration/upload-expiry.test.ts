@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOciError, OciClient, randomBlob, repoName } from '../support/oci-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { uploadFiles } from '../support/storage.js';
 
 describe('abandoned upload sessions', () => {
   let server: TestServer;
@@ -21,8 +20,7 @@ describe('abandoned upload sessions', () => {
     const id = location.split('/').pop()!;
     const patch = await oci.fetch(location, { method: 'PATCH', headers: { 'content-range': '0-99' }, body: randomBlob(100) });
     expect(patch.status).toBe(202);
-    const staged = join(server.dataDir, 'uploads', id);
-    expect(existsSync(staged)).toBe(true);
+    expect(await uploadFiles(server)).toContain(id);
 
     // Not idle for an hour yet: kept.
     expect(await server.berth.registry.uploads.purgeIdle(3600_000)).toBe(0);
@@ -31,6 +29,6 @@ describe('abandoned upload sessions', () => {
     await sleep(5);
     expect(await server.berth.registry.uploads.purgeIdle(1)).toBeGreaterThanOrEqual(1);
     await expectOciError(await oci.fetch(location), 404, 'BLOB_UPLOAD_UNKNOWN');
-    expect(existsSync(staged)).toBe(false);
+    expect(await uploadFiles(server)).not.toContain(id);
   });
 });

@@ -6,7 +6,10 @@ import { allowAll } from '../../src/auth/authorize.js';
 import { anonymousOnly } from '../../src/auth/authenticate.js';
 import { loadConfig, type BerthConfig } from '../../src/config/config.js';
 import { createBerth, type Berth, type BerthOptions } from '../../src/server.js';
+import type { S3Settings } from '../../src/storage/s3-client.js';
 import { freshSchemaName, testBackend, testDatabaseUrl } from './database.js';
+import { testStorage } from './s3.js';
+import { emptyPrefix, freshS3Settings } from './s3-store.js';
 
 export interface TestServer {
   /** `http://127.0.0.1:<port>` */
@@ -16,6 +19,8 @@ export interface TestServer {
   /** Each region's registry: its URL and host (the main one's, unless it has a port of its own). */
   regions: Record<string, { url: string; host: string }>;
   dataDir: string;
+  /** Where its blobs are in the s3 pass (a prefix of the suite's bucket). */
+  s3?: S3Settings;
   config: BerthConfig;
   berth: Berth;
   close(): Promise<void>;
@@ -44,7 +49,12 @@ export interface TestServerOptions {
   logSink?: (line: string) => void;
   /** The registry's clock (to expire the trash without waiting days). */
   registryClock?: () => number;
+  /** Reuse this S3 prefix (with dataDir, to restart on the same data); in the s3 pass each server gets a fresh one. */
+  s3?: S3Settings;
 }
+
+/** The secret test servers on PostgreSQL share (BERTH_SECRET), as the nodes of one deployment do. */
+export const TEST_SECRET = 'berth-test-secret-berth-test-secret-0123456789';
 
 /**
  * What `close()` removes: only what this helper created. PostgreSQL schemas are dropped after the
@@ -55,16 +65,26 @@ interface Cleanup {
 }
 
 /** A real Berth on a loopback port, on this run's backend, with its own temp data folder. */
-export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { schema?: string }> {
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer & { schema?: string; s3?: S3Settings }> {
   return start(options, { removeDataDir: options.dataDir === undefined });
 }
 
-async function start(options: TestServerOptions, cleanup: Cleanup): Promise<TestServer & { schema?: string }> {
+async function start(options: TestServerOptions, cleanup: Cleanup): Promise<TestServer & { schema?: string; s3?: S3Settings }> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'berth-test-')));
   const backend = testBackend();
   const config = loadConfig({ data: dataDir, port: 0, host: '127.0.0.1', logLevel: 'silent' }, {});
   const schema = backend === 'postgres' ? (options.schema ?? freshSchemaName()) : undefined;
-  if (backend === 'postgres') config.databaseUrl = testDatabaseUrl();
+  if (backend === 'postgres') {
+    config.databaseUrl = testDatabaseUrl();
+    // Nodes on PostgreSQL share one secret, as production ones must.
+    config.secret = TEST_SECRET;
+  }
+  const s3 = testStorage() === 's3' ? (options.s3 ?? freshS3Settings()) : undefined;
+  if (s3) {
+    const { credentials: _credentials, ...settings } = s3;
+    config.storage = { kind: 's3', s3: { ...settings, endpoint: settings.endpoint!, redirect: true } };
+    config.registry.chunkMinLength = 5 * 1024 * 1024;
+  }
   options.configure?.(config);
   const logStream = options.logSink && lineWriter(options.logSink);
   const seams = options.auth === 'iam' ? {} : (options.auth ?? { authenticator: anonymousOnly, authorizer: allowAll });
@@ -73,6 +93,7 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
     ...(schema ? { databaseSchema: schema } : {}),
     ...(logStream ? { logStream } : {}),
     ...(options.registryClock ? { registryClock: options.registryClock } : {}),
+    ...(s3?.credentials ? { s3Credentials: s3.credentials } : {}),
   });
   const listening = await berth.listen({ host: '127.0.0.1', port: 0 });
   const port = listening.port;
@@ -89,17 +110,19 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
     config,
     berth,
     ...(schema ? { schema } : {}),
+    ...(s3 ? { s3 } : {}),
     async close() {
       if (closed) return;
       closed = true;
       await berth.close();
       if (cleanup.removeDataDir) await rm(dataDir, { recursive: true, force: true });
+      if (s3 && cleanup.removeDataDir) await emptyPrefix(s3);
     },
     async restart() {
       if (closed) throw new Error('cannot restart a closed test server');
       closed = true;
       await berth.close();
-      return start({ ...options, dataDir, ...(schema ? { schema } : {}) }, cleanup);
+      return start({ ...options, dataDir, ...(schema ? { schema } : {}), ...(s3 ? { s3 } : {}) }, cleanup);
     },
     async serverErrors() {
       const text = await (await fetch(`${url}/metrics`)).text();

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat, statfs } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,9 @@ function counted(chunks: number, size: number): { source: AsyncIterable<Uint8Arr
   };
 }
 
+let counter = 0;
+const reserve = async () => ++counter;
+
 /** The store on a real, tiny filesystem (tmpfs, as root), filled to its last byte. */
 describe('FsBlobStore on a full disk', () => {
   let root: string;
@@ -36,6 +39,14 @@ describe('FsBlobStore on a full disk', () => {
     if (mount.code !== 0) throw new Error(`this test needs to mount a tmpfs (run it as root)\n${describeRun(mount)}`);
     store = new FsBlobStore(root, { reserveBytes: 0 });
   });
+  /** Bytes the upload's folder holds on the disk. */
+  async function stagedBytes(id: string): Promise<number> {
+    const dir = join(root, 'staging', id);
+    let total = 0;
+    for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size;
+    return total;
+  }
+
   afterAll(async () => {
     await run('umount', [root]);
     await rm(root, { recursive: true, force: true });
@@ -43,26 +54,25 @@ describe('FsBlobStore on a full disk', () => {
 
   it('with no reserve, an append that does not fit reads its source to the end, gives back what it wrote and throws StorageFullError; the session goes on once space is free', async () => {
     const id = randomUUID();
-    await store.createUpload(id);
-    await store.append(id, 0, counted(1, MiB).source);
+    const { state } = await store.append(id, await store.createUpload(id), counted(1, MiB).source, { reserve });
     const big = counted(16, MiB);
-    await expect(store.append(id, MiB, big.source)).rejects.toBeInstanceOf(StorageFullError);
+    await expect(store.append(id, state, big.source, { reserve })).rejects.toBeInstanceOf(StorageFullError);
     expect(big.read()).toBe(16 * MiB);
-    expect((await stat(join(root, 'uploads', id))).size).toBe(MiB);
+    expect(await stagedBytes(id)).toBe(MiB);
     const { bavail, bsize } = await statfs(root);
     expect(bavail * bsize).toBeGreaterThan(6 * MiB);
-    expect(await store.append(id, MiB, counted(2, MiB).source)).toBe(2 * MiB);
+    expect((await store.append(id, state, counted(2, MiB).source, { reserve })).written).toBe(2 * MiB);
     await store.abortUpload(id);
   });
 
   it('with a reserve, refuses to write into it and to open a session on a disk below it', async () => {
     const reserved = new FsBlobStore(root, { reserveBytes: 7 * MiB });
     const id = randomUUID();
-    await reserved.createUpload(id);
+    const state = await reserved.createUpload(id);
     const source = counted(2, MiB);
-    await expect(reserved.append(id, 0, source.source)).rejects.toThrow(/storage is full: \d+ bytes are free .* 7340032 are kept free/);
+    await expect(reserved.append(id, state, source.source, { reserve })).rejects.toThrow(/storage is full: \d+ bytes are free .* 7340032 are kept free/);
     expect(source.read()).toBe(2 * MiB);
-    expect((await stat(join(root, 'uploads', id))).size).toBe(0);
+    expect(await stagedBytes(id)).toBe(0);
     await expect(new FsBlobStore(root, { reserveBytes: 9 * MiB }).createUpload(randomUUID())).rejects.toBeInstanceOf(StorageFullError);
     await reserved.abortUpload(id);
   });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +27,15 @@ async function* once(bytes: Buffer): AsyncIterable<Uint8Array> {
   yield bytes;
 }
 
+let counter = 0;
+const reserve = async () => ++counter;
+
+async function commitOnce(store: FsBlobStore, bytes: Buffer, digest: Digest): Promise<void> {
+  const id = randomUUID();
+  const { state } = await store.append(id, await store.createUpload(id), once(bytes), { reserve });
+  await store.commit(id, await store.seal(id, state), digest);
+}
+
 describe('FsBlobStore on disk', () => {
   let root: string;
   let store: FsBlobStore;
@@ -39,20 +48,18 @@ describe('FsBlobStore on disk', () => {
   it('lays blobs out as blobs/<algorithm>/<two hex>/<hex> and leaves no upload behind', async () => {
     const bytes = randomBytes(64);
     const digest = sha256(bytes);
-    const id = randomUUID();
-    await store.createUpload(id);
-    await store.append(id, 0, once(bytes));
-    await store.commit(id, digest);
+    await commitOnce(store, bytes, digest);
     const path = join(root, 'blobs', 'sha256', digest.hex.slice(0, 2), digest.hex);
     expect((await stat(path)).size).toBe(64);
-    expect(await readdir(join(root, 'uploads'))).toEqual([]);
+    expect(await readdir(join(root, 'staging'))).toEqual([]);
   });
 
   it.each(['../escape', 'a/b', '', '..', 'x'.repeat(65), 'id with spaces'])('refuses the upload id %j', async (id) => {
+    const state = JSON.stringify({ segments: [['1', 1]] });
     await expect(store.createUpload(id)).rejects.toThrow(/invalid upload id/);
-    await expect(store.append(id, 0, once(Buffer.from('x')))).rejects.toThrow(/invalid upload id/);
-    await expect(store.readUpload(id)).rejects.toThrow(/invalid upload id/);
-    await expect(store.commit(id, sha256(Buffer.from('x')))).rejects.toThrow(/invalid upload id/);
+    await expect(store.append(id, state, once(Buffer.from('x')), { reserve })).rejects.toThrow(/invalid upload id/);
+    await expect(store.readUpload(id, state)).rejects.toThrow(/invalid upload id/);
+    await expect(store.commit(id, state, sha256(Buffer.from('x')))).rejects.toThrow(/invalid upload id/);
     await expect(store.abortUpload(id)).rejects.toThrow(/invalid upload id/);
     expect(await readdir(root).catch(() => [])).not.toContain('escape');
   });
@@ -60,10 +67,7 @@ describe('FsBlobStore on disk', () => {
   it('finishes a read that began before the blob was deleted', async () => {
     const bytes = randomBytes(3 * 1024 * 1024);
     const digest = sha256(bytes);
-    const id = randomUUID();
-    await store.createUpload(id);
-    await store.append(id, 0, once(bytes));
-    await store.commit(id, digest);
+    await commitOnce(store, bytes, digest);
     const reader = (await store.openReader(digest))!;
     await store.delete(digest);
     const parts: Buffer[] = [];
@@ -81,7 +85,7 @@ describe('FsBlobStore on disk', () => {
       script,
       `import { FsBlobStore } from ${JSON.stringify(join(repoRoot, 'src/storage/fs-blob-store.ts'))};
 const store = new FsBlobStore(${JSON.stringify(join(root, 'data'))});
-await store.createUpload('u1');
+const state = await store.createUpload('u1');
 async function* slow() {
   for (let i = 0; i < 24; i++) {
     yield Buffer.alloc(256 * 1024, i);
@@ -89,7 +93,7 @@ async function* slow() {
   }
 }
 try {
-  await store.append('u1', 0, slow());
+  await store.append('u1', state, slow(), { reserve: async () => 1 });
   console.log('resolved');
 } catch (error) {
   console.log('rejected ' + error.code);
@@ -100,5 +104,41 @@ try {
       cwd: repoRoot,
     });
     expect(stdout.trim()).toBe('rejected EFBIG');
+  });
+});
+
+describe('FsBlobStore and sessions begun before upload folders', () => {
+  it('carries on and commits a session staged as the single file uploads/<id>', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'berth-fs-store-'));
+    try {
+      const store = new FsBlobStore(root);
+      const id = randomUUID();
+      await mkdir(join(root, 'uploads'), { recursive: true });
+      await writeFile(join(root, 'uploads', id), 'hello ');
+      // What migration 0008 records for such a session.
+      const legacy = JSON.stringify({ segments: [[`uploads/${id}`, 6]] });
+      const { state } = await store.append(id, legacy, once(Buffer.from('world')), { reserve });
+      const sealed = await store.seal(id, state);
+      const bytes = Buffer.from('hello world');
+      await store.commit(id, sealed, sha256(bytes));
+      expect(await store.stat(sha256(bytes))).toBe(11);
+      expect(await readdir(join(root, 'uploads'))).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a state that names files outside its own upload', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'berth-fs-store-'));
+    try {
+      const store = new FsBlobStore(root);
+      const id = randomUUID();
+      await store.createUpload(id);
+      for (const name of ['../../blobs/x', `uploads/${randomUUID()}`, '/etc/passwd']) {
+        await expect(store.readUpload(id, JSON.stringify({ segments: [[name, 1]] }))).rejects.toThrow(/invalid staged segment/);
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

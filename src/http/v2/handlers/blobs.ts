@@ -1,10 +1,22 @@
+import type { BerthConfig } from '../../../config/config.js';
 import { OciError } from '../../../oci/errors.js';
 import { requireDigest } from '../../../registry/references.js';
 import type { V2Handler } from '../context.js';
 import { parseRange } from '../headers.js';
 import { sendBlob } from '../send-blob.js';
 
-/** `GET|HEAD /v2/<name>/blobs/<digest>`, with single-range requests. */
+/** How long a presigned blob URL lasts: enough to start the download, short enough to be worth little if leaked. */
+const REDIRECT_SECONDS = 300;
+
+function redirects(config: BerthConfig): boolean {
+  return config.storage.kind === 's3' && config.storage.s3.redirect;
+}
+
+/**
+ * `GET|HEAD /v2/<name>/blobs/<digest>`, with single-range requests. With an object store and
+ * redirects on, a GET that passed authorization is sent to a presigned URL (307) to fetch the
+ * bytes from the store directly.
+ */
 export const getBlob: V2Handler = async ({ name, params, request, reply, deps }) => {
   const digest = requireDigest(params.digest);
   const info = await deps.registry.blobs.lookup(name, digest);
@@ -32,6 +44,15 @@ export const getBlob: V2Handler = async ({ name, params, request, reply, deps })
   if (request.method === 'HEAD') {
     reply.code(status).send();
     return;
+  }
+  if (redirects(deps.config)) {
+    const url = await deps.registry.blobs.signedUrl(info, REDIRECT_SECONDS);
+    if (url) {
+      await deps.registry.quotas.chargePull(name, length);
+      // The object store answers the Range itself; the client sends it again to the new location.
+      reply.code(307).header('location', url).header('content-length', 0).removeHeader('content-range').removeHeader('cache-control').send();
+      return;
+    }
   }
   // Open before anything is sent, so a blob gone from the store is still a clean 404.
   const reader = await deps.registry.blobs.open(info, range);

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { S3BlobStore } from '../../../src/storage/s3-blob-store.js';
+import { freshS3Settings, freshS3Store } from '../../support/s3-store.js';
+import { describeBlobStore } from './blob-store-suite.js';
+
+const MiB = 1024 * 1024;
+
+// 5 MiB parts, two in flight, and one more being filled: about 15 MiB, whatever the blob's size.
+describeBlobStore('S3BlobStore on Ceph RGW', () => freshS3Store(), { maxBufferedBytes: 40 * MiB, multiPartBytes: 11 * MiB + 17 });
+
+describe('S3BlobStore at start', () => {
+  it('names a missing bucket', async () => {
+    const settings = { ...freshS3Settings(), bucket: 'no-such-bucket-here' };
+    await expect(S3BlobStore.open(settings)).rejects.toThrow(/^BERTH_S3_BUCKET: bucket "no-such-bucket-here" does not exist at http/);
+  });
+
+  it('says the credentials were refused', async () => {
+    const settings = freshS3Settings();
+    settings.credentials = { accessKeyId: settings.credentials!.accessKeyId, secretAccessKey: 'wrong-secret-wrong-secret-wrong-secret' };
+    await expect(S3BlobStore.open(settings)).rejects.toThrow(/refused the credentials for bucket "berth-test" \(check AWS_ACCESS_KEY_ID/);
+  });
+
+  it('says an endpoint cannot be reached', async () => {
+    const settings = { ...freshS3Settings(), endpoint: 'http://127.0.0.1:9' };
+    await expect(S3BlobStore.open(settings)).rejects.toThrow(/^BERTH_S3_ENDPOINT: cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+});
