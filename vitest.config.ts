@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Tests that need an S3 server run only in the test command's s3 pass (BERTH_TEST_STORAGE=s3). */
-const S3_ONLY = ['test/unit/storage/s3-blob-store.test.ts', 'test/integration/multi-node*.test.ts'];
+const S3_ONLY = ['test/unit/storage/s3-blob-store.test.ts', 'test/integration/s3-*.test.ts', 'test/integration/multi-node*.test.ts'];
 
 export default defineConfig({
   test: {

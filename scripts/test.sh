@@ -110,9 +110,9 @@ for backend in sqlite postgres; do
     --outputFile.json="test-results/$backend.json" "$@" || status=1
 done
 
-# The tests that exercise the blob store, again with blobs in S3 (those being written may not exist yet).
+# The tests that exercise the blob store, again with blobs in S3 .
 s3_candidates=(
-  test/unit/storage/blob-store-suite.test.ts
+  test/integration/s3-blobs.test.ts
   test/unit/storage/s3-blob-store.test.ts
   test/integration/conformance.test.ts
   test/e2e/skopeo-big-image.test.ts

@@ -11,6 +11,11 @@ interface ServeFlags {
   logLevel?: string;
   gcInterval?: string;
   gcDelay?: string;
+  storage?: string;
+  s3Endpoint?: string;
+  s3Bucket?: string;
+  s3Region?: string;
+  s3Prefix?: string;
 }
 
 /** Printed once, to the terminal and never to the log: the only time the key exists in the clear. */
@@ -43,6 +48,11 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BERTH_LOG_LEVEL)', undefined)
     .option('--gc-interval <duration>', 'how often garbage collection runs, 0 for only on demand (env BERTH_GC_INTERVAL)', undefined)
     .option('--gc-delay <duration>', 'grace before an unreferenced blob is collected (env BERTH_GC_DELAY)', undefined)
+    .option('--storage <kind>', 'where blobs live: fs (the data folder) or s3 (env BERTH_STORAGE)', undefined)
+    .option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://rgw:7480; unset for AWS (env BERTH_S3_ENDPOINT)', undefined)
+    .option('--s3-bucket <name>', 'bucket for blobs (env BERTH_S3_BUCKET)', undefined)
+    .option('--s3-region <name>', 'bucket region (env BERTH_S3_REGION, default us-east-1)', undefined)
+    .option('--s3-prefix <prefix>', 'key prefix inside the bucket (env BERTH_S3_PREFIX)', undefined)
     .addHelpText('after', '\nExample:\n  berth serve --data ./berth-data --port 5000\n')
     .action(async (flags: ServeFlags) => {
       const input: ConfigInput = {};
@@ -53,6 +63,9 @@ export function registerServe(program: Command): void {
       if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
       if (flags.gcInterval !== undefined) input.gcInterval = flags.gcInterval;
       if (flags.gcDelay !== undefined) input.gcDelay = flags.gcDelay;
+      for (const key of ['storage', 's3Endpoint', 's3Bucket', 's3Region', 's3Prefix'] as const) {
+        if (flags[key] !== undefined) input[key] = flags[key];
+      }
       const config = loadConfig(input);
       // The server is loaded only to serve: the other commands start without it.
       const { createBerth } = await import('../server.js');

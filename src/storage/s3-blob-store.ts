@@ -37,6 +37,8 @@ const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
 /** CopyObject's limit: larger objects are copied part by part. */
 const COPY_LIMIT = 5 * 1024 ** 3;
 const COPY_PART = 1024 ** 3;
+/** Blobs up to this size are committed by a GET and a PUT rather than a server-side copy. */
+const SMALL_BLOB = 1024 * 1024;
 
 export interface S3BlobStoreOptions {
   /** Size of the multipart parts an upload is cut into (at least 5 MiB, S3's minimum). */
@@ -236,11 +238,14 @@ export class S3BlobStore implements BlobStore {
   async seal(id: string, state: UploadState, options: Pick<AppendOptions, 'reserve'>): Promise<UploadState> {
     const upload = parseS3State(state);
     if (upload.sealed) return state;
+    const size = upload.parts.reduce((sum, part) => sum + part[2], 0) + (upload.tail?.[1] ?? 0);
+    const sealed = (key: string) => JSON.stringify({ parts: [], sealed: key, size } satisfies S3UploadState);
     const data = this.dataKey(id);
     if (upload.multipart === undefined) {
-      if (upload.tail) return JSON.stringify({ parts: [], sealed: this.ownKey(id, upload.tail[0]) } satisfies S3UploadState);
+      // Less than a part: the tail object is the blob's bytes already.
+      if (upload.tail) return sealed(this.ownKey(id, upload.tail[0]));
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: data, Body: new Uint8Array(0), ContentLength: 0 }));
-      return JSON.stringify({ parts: [], sealed: data } satisfies S3UploadState);
+      return sealed(data);
     }
     const parts = upload.parts.map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
     try {
@@ -261,13 +266,13 @@ export class S3BlobStore implements BlobStore {
         new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: data, UploadId: upload.multipart, MultipartUpload: { Parts: parts } }),
       );
     } catch (error) {
+      if (!isNotFound(error)) throw error;
       // A completion that died after S3 assembled the object left it in place: use it.
-      if (!isNotFound(error) || (await this.sizeOf(data)) === undefined) {
-        if (isNotFound(error)) throw new UploadMissingError(id);
-        throw error;
-      }
+      if ((await this.sizeOf(data)) !== size) throw new UploadMissingError(id);
     }
-    return JSON.stringify({ parts: [], sealed: data } satisfies S3UploadState);
+    // The tail is a part of the object now.
+    if (upload.tail) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.ownKey(id, upload.tail[0]) }));
+    return sealed(data);
   }
 
   async readUpload(id: string, sealed: UploadState): Promise<Readable> {
@@ -282,14 +287,24 @@ export class S3BlobStore implements BlobStore {
 
   async commit(id: string, sealed: UploadState, digest: Digest): Promise<void> {
     const from = this.sealedKey(id, sealed);
-    const size = await this.sizeOf(from);
+    const size = parseS3State(sealed).size ?? (await this.sizeOf(from));
     if (size === undefined) throw new UploadMissingError(id);
-    if (size <= COPY_LIMIT) {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest), CopySource: this.copySource(from) }));
-    } else {
-      await this.copyInParts(from, this.blobKey(digest), size);
+    try {
+      if (size <= SMALL_BLOB) {
+        // A small blob is cheaper to write again than to copy (Ceph RGW: ~15 ms against ~55 ms).
+        const bytes = await this.readAll(from);
+        if (!bytes) throw new UploadMissingError(id);
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest), Body: bytes, ContentLength: bytes.length }));
+      } else if (size <= COPY_LIMIT) {
+        await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest), CopySource: this.copySource(from) }));
+      } else {
+        await this.copyInParts(from, this.blobKey(digest), size);
+      }
+    } catch (error) {
+      if (isNotFound(error)) throw new UploadMissingError(id);
+      throw error;
     }
-    await this.abortUpload(id);
+    await this.deleteKeys([from]);
   }
 
   async abortUpload(id: string): Promise<void> {

@@ -8,6 +8,8 @@ export interface S3UploadState {
   parts: Array<[number: number, etag: string, size: number]>;
   tail?: [key: string, size: number];
   sealed?: string;
+  /** Bytes of the sealed object. */
+  size?: number;
 }
 
 /** The state from a row; anything else is refused (a row is no place to trust blindly). */
@@ -17,7 +19,10 @@ export function parseS3State(text: string): S3UploadState {
     Array.isArray(value.parts) &&
     value.parts.every((p) => Array.isArray(p) && Number.isSafeInteger(p[0]) && typeof p[1] === 'string' && Number.isSafeInteger(p[2]));
   const tailOk = value.tail === undefined || (Array.isArray(value.tail) && typeof value.tail[0] === 'string' && Number.isSafeInteger(value.tail[1]));
-  const rest = (value.multipart === undefined || typeof value.multipart === 'string') && (value.sealed === undefined || typeof value.sealed === 'string');
+  const rest =
+    (value.multipart === undefined || typeof value.multipart === 'string') &&
+    (value.sealed === undefined || typeof value.sealed === 'string') &&
+    (value.size === undefined || Number.isSafeInteger(value.size));
   if (!partsOk || !tailOk || !rest) throw new Error('invalid upload state for the S3 store');
   return value as S3UploadState;
 }

@@ -177,6 +177,51 @@ describe('chunked blob uploads', () => {
     await expectBlob(bytes);
   });
 
+  it('two PATCHes at one offset at once: one wins, the other is 416 with the current Range, and the blob is exactly the winner\'s bytes', async () => {
+    const location = await oci.startUpload(name);
+    const first = randomBlob(1000);
+    await sendChunk(location, first, 0);
+    const [a, b] = [randomBlob(3 * 1024 * 1024), randomBlob(3 * 1024 * 1024)];
+    // Each body sends half, then waits: both requests have read the session before either can finish.
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+    const [gateA, gateB] = [gate(), gate()];
+    const body = (bytes: Bytes, wait: Promise<void>) =>
+      new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(bytes.subarray(0, bytes.length / 2));
+          await wait;
+          controller.enqueue(bytes.subarray(bytes.length / 2));
+          controller.close();
+        },
+      });
+    const send = (bytes: Bytes, wait: Promise<void>) =>
+      oci.fetch(location, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `1000-${1000 + bytes.length - 1}` },
+        body: body(bytes, wait),
+        duplex: 'half',
+      } as RequestInit);
+    const racing = [send(a, gateA.opened), send(b, gateB.opened)];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    gateA.open();
+    const winner = await racing[0]!;
+    gateB.open();
+    const loser = await racing[1]!;
+    expect(winner.status).toBe(202);
+    expect(loser.status).toBe(416);
+    expect(loser.headers.get('range')).toBe(`0-${1000 + a.length - 1}`);
+    expect((await readOciError(loser)).code).toBe('BLOB_UPLOAD_INVALID');
+    const content = Buffer.concat([first, a]);
+    const put = await oci.fetch(`${location}?digest=${digestOf(content)}`, { method: 'PUT' });
+    expect(put.status, await put.text()).toBe(201);
+    const pulled = await oci.fetch(`/v2/${name}/blobs/${digestOf(content)}`);
+    expect(Buffer.from(await pulled.arrayBuffer()).equals(content)).toBe(true);
+  });
+
   it('DELETE cancels the upload: 204, then 404 BLOB_UPLOAD_UNKNOWN', async () => {
     const location = await oci.startUpload(name);
     await sendChunk(location, randomBlob(10), 0);

@@ -224,6 +224,22 @@ describe('berth serve (process)', () => {
     }
   });
 
+  it('refuses to start with one line when its blob store or shared secret is wrong', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      // On PostgreSQL, a secret from the data folder would hash keys no other node can look up.
+      [{ BERTH_DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, /^berth: .*BERTH_SECRET must be set on PostgreSQL/],
+      [{ BERTH_STORAGE: 's3', BERTH_S3_BUCKET: 'blobs', BERTH_S3_ENDPOINT: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' }, /^berth: BERTH_S3_ENDPOINT: cannot reach http:\/\/127\.0\.0\.1:9/],
+      [{ BERTH_STORAGE: 'gcs' }, /^berth: invalid configuration: BERTH_STORAGE must be fs or s3, got "gcs"$/],
+    ];
+    for (const [env, message] of cases) {
+      const proc = spawnBerth(['serve', '--data', await freshDataDir(), '--port', '0'], env);
+      expect((await proc.exited).code, describeProcess(proc)).toBe(1);
+      const lines = proc.stderr().trim().split('\n');
+      expect(lines, describeProcess(proc)).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    }
+  });
+
   it('takes BERTH_PORT and BERTH_DATA from the environment', async () => {
     const dataDir = join(await freshDataDir(), 'from-env');
     const port = await freePort();
