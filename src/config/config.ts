@@ -138,7 +138,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logLevel: logLevel as BerthConfig['logLevel'],
     registry: {
       deleteEnabled,
-      chunkMinLength: parseCount(fromEnv('BERTH_CHUNK_MIN_LENGTH') ?? '0', 'BERTH_CHUNK_MIN_LENGTH'),
+      chunkMinLength: 0,
       maxManifestBytes: 4 * 1024 * 1024,
       maxPageSize: 1000,
     },
@@ -156,6 +156,11 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     defaultPlan: parsePlan(fromEnv('BERTH_DEFAULT_PLAN') ?? 'standard', 'BERTH_DEFAULT_PLAN'),
     diskReserveBytes: 1024 * 1024 * parseCount(fromEnv('BERTH_DISK_RESERVE_MB') ?? '100', 'BERTH_DISK_RESERVE_MB'),
   };
+  // On S3, chunks of at least a multipart part (5 MiB) go straight into parts instead of a staged tail.
+  config.registry.chunkMinLength = parseCount(
+    fromEnv('BERTH_CHUNK_MIN_LENGTH') ?? (config.storage.kind === 's3' ? String(5 * 1024 * 1024) : '0'),
+    'BERTH_CHUNK_MIN_LENGTH',
+  );
   const clash = config.regions.find((region) => region.port !== undefined && region.port !== 0 && region.port === config.port);
   if (clash) throw new ConfigError(`BERTH_REGIONS gives region ${clash.name} port ${clash.port}, the main listener's; leave the port out to serve it there`);
   if (databaseUrl) config.databaseUrl = databaseUrl;

@@ -83,6 +83,7 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
   if (s3) {
     const { credentials: _credentials, ...settings } = s3;
     config.storage = { kind: 's3', s3: { ...settings, endpoint: settings.endpoint!, redirect: true } };
+    // What loadConfig gives an S3 server without BERTH_CHUNK_MIN_LENGTH.
     config.registry.chunkMinLength = 5 * 1024 * 1024;
   }
   options.configure?.(config);

@@ -45,3 +45,11 @@ describe('storage settings', () => {
     expect(() => loadConfig({ storage: 'nfs' }, {})).toThrow('--storage must be fs or s3, got "nfs"');
   });
 });
+
+describe('the advertised minimum chunk', () => {
+  it('is a multipart part (5 MiB) on S3 and none on the filesystem, unless BERTH_CHUNK_MIN_LENGTH says otherwise', () => {
+    expect(loadConfig({}, {}).registry.chunkMinLength).toBe(0);
+    expect(loadConfig({}, s3Env).registry.chunkMinLength).toBe(5 * 1024 * 1024);
+    expect(loadConfig({}, { ...s3Env, BERTH_CHUNK_MIN_LENGTH: '0' }).registry.chunkMinLength).toBe(0);
+  });
+});
