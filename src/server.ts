@@ -195,6 +195,10 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     registryOf,
     regionOf: (request) => router.regionOf(request),
     hostOf: (region) => config.regions.find((r) => r.name === region)?.host,
+    // BERTH_PUBLIC_URL reaches the main listener, which answers a Host naming no region with its
+    // default region: it is that region's address. Other regions' URLs come from the host clients
+    // reached them at (a token is good only in the region whose /oauth/token issued it).
+    publicUrlOf: (region) => (region === router.defaultRegion() ? config.publicUrl : undefined),
     regionsFor: (request) => router.names().map((name) => ({ name, registry: router.registryHost(name, request) })),
     iam,
     login: new RegistryLogin(credentials, grants, tokens),

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseDuration } from './durations.js';
 import { DEFAULT_REGION, parseRegions, type RegionConfig } from './regions.js';
 import { parseStorage, type StorageConfig, type StorageFlags } from './storage.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 
 /** IBM's Container Registry plans: Free has limits, Standard has none. */
 export type PlanName = 'Free' | 'Standard';
@@ -16,8 +17,16 @@ export interface BerthConfig {
   databaseUrl?: string;
   /** Where blobs live: the data folder, or an S3-compatible bucket. */
   storage: StorageConfig;
-  /** The base URL clients reach this server at (`BERTH_PUBLIC_URL`); the IAM token issuer is derived from it. */
+  /**
+   * The base URL clients reach this server at (`BERTH_PUBLIC_URL`): the IAM token issuer, and the
+   * realm and Location URLs of the main listener's default region, are built from it.
+   */
   publicUrl?: string;
+  /**
+   * Proxies whose X-Forwarded-For, -Proto and -Host are believed (`BERTH_TRUSTED_PROXIES`). Empty
+   * means none: the headers are ignored, so a client cannot choose the address it is throttled by.
+   */
+  trustedProxies: string[];
   /** The key API key secrets are hashed under (`BERTH_SECRET`); absent means a file in `dataDir/keys`. */
   secret?: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -143,6 +152,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       maxPageSize: 1000,
     },
     regions: parseRegions(fromEnv('BERTH_REGIONS') ?? DEFAULT_REGION, (message) => new ConfigError(message)),
+    trustedProxies: parseTrustedProxies(fromEnv('BERTH_TRUSTED_PROXIES') ?? '', (message) => new ConfigError(message)),
     registryTokenSeconds: 60 * parsePositive(fromEnv('BERTH_REGISTRY_TOKEN_MINUTES') ?? '15', 'BERTH_REGISTRY_TOKEN_MINUTES'),
     tokenFailuresPerMinute: 20,
     refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),

@@ -29,6 +29,8 @@ export interface AppDependencies {
   regionOf(request: FastifyRequest): string;
   /** A region's configured registry host, if any. */
   hostOf(region: string): string | undefined;
+  /** The base URL clients reach a region's registry at, when one is configured. */
+  publicUrlOf(region: string): string | undefined;
   /** Every region, with its registry host as the client of `request` writes it. */
   regionsFor(request: FastifyRequest): Array<{ name: string; registry: string }>;
   iam: Iam;
@@ -60,6 +62,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     // Idle keep-alive sockets would hold a graceful shutdown open; in-flight requests still finish.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Only the configured proxies' X-Forwarded-* decide request.ip, .protocol and .host (the
+    // throttles, the log lines, the region and the URLs handed out); without any, nobody's do.
+    trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
     routerOptions: { ignoreDuplicateSlashes: false },
   });
   registerDrain(app);
@@ -76,6 +81,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   await app.register(v2Plugin, {
     registryOf: deps.registryOf,
     regionOf: deps.regionOf,
+    publicUrlOf: deps.publicUrlOf,
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
     config: deps.config,

@@ -17,6 +17,11 @@ export class RegionRouter {
     this.mainRegions = shared.length > 0 ? shared : [regions[0]!];
   }
 
+  /** The region the main listener answers when the Host names none of its regions. */
+  defaultRegion(): string {
+    return this.mainRegions[0]!.name;
+  }
+
   /** Records the port a region's own listener got (it may have asked for port 0). */
   bind(region: string, port: number): void {
     this.byPort.set(port, region);

@@ -99,9 +99,13 @@ describe('registry access by policy, across namespaces, regions and accounts', (
       expect(mount.status).toBe(202);
       expect(mount.headers.get('location')).toMatch(/^\/v2\/ns-a\/new\/blobs\/uploads\//);
       await expectOciError(await writer.fetch(`/v2/ns-a/new/blobs/${layer}`), 404, 'BLOB_UNKNOWN');
-      // From A itself a mount links at once.
-      const own = await writer.fetch(`/v2/ns-a/new/blobs/uploads/?mount=${inA.layers[0]!.digest}&from=ns-a/app`, { method: 'POST' });
-      expect(own.status).toBe(202);
+      // From A, which this token was never asked for, it is told to ask; with a token that asked, it links.
+      const ownMount = `/v2/ns-a/new/blobs/uploads/?mount=${inA.layers[0]!.digest}&from=ns-a/app`;
+      const unasked = await writer.fetch(ownMount, { method: 'POST' });
+      expect(unasked.status).toBe(401);
+      expect(unasked.headers.get('www-authenticate')).toContain('scope="repository:ns-a/new:pull,push repository:ns-a/app:pull",error="insufficient_scope"');
+      const asked = await clientFor(us, keys.writer!, ['repository:ns-a/new:pull,push', 'repository:ns-a/app:pull']);
+      expect((await asked.fetch(ownMount, { method: 'POST' })).status).toBe(201);
     });
 
     it('cannot push to B or create namespaces', async () => {

@@ -193,6 +193,28 @@ describe('BERTH_REGIONS', () => {
   });
 });
 
+describe('BERTH_TRUSTED_PROXIES', () => {
+  it('defaults to none', () => {
+    expect(loadConfig({}, {}).trustedProxies).toEqual([]);
+    expect(loadConfig({}, { BERTH_TRUSTED_PROXIES: '' }).trustedProxies).toEqual([]);
+  });
+
+  it('reads addresses, CIDRs and the named ranges, comma-separated', () => {
+    expect(loadConfig({}, { BERTH_TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,fd00::/8 , ::1,Loopback,uniquelocal' }).trustedProxies).toEqual([
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+      '::1',
+      'loopback',
+      'uniquelocal',
+    ]);
+  });
+
+  it.each(['proxy.example', '10.0.0', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/0', '10.0.0.0/255.0.0.0', '10.0.0.0/', '*'])('refuses %j, naming the setting', (value) => {
+    expect(configError({}, { BERTH_TRUSTED_PROXIES: value }).message).toMatch(/^BERTH_TRUSTED_PROXIES entry ".+" must/);
+  });
+});
+
 describe('storage lifecycle settings', () => {
   it('default to a collection every 10 minutes with an hour of grace, 30 days of trash, the Standard plan and 100 MiB kept free', () => {
     const config = loadConfig({}, {});

@@ -4,6 +4,7 @@ import type { Authorizer } from '../../auth/authorize.js';
 import type { Authenticator } from '../../auth/authenticate.js';
 import type { BerthConfig } from '../../config/config.js';
 import type { RegionRegistry } from '../../registry/regional.js';
+import type { Locations } from './locations.js';
 
 /** What the /v2 surface is built from. */
 export interface V2Options {
@@ -11,6 +12,8 @@ export interface V2Options {
   registryOf(region: string): RegionRegistry;
   /** The region a request reached. */
   regionOf(request: FastifyRequest): string;
+  /** The base URL clients reach a region's registry at, when one is configured (no trailing slash). */
+  publicUrlOf(region: string): string | undefined;
   authenticator: Authenticator;
   authorizer: Authorizer;
   config: BerthConfig;
@@ -32,6 +35,8 @@ export interface V2Context {
   query: URLSearchParams;
   caller: Caller;
   deps: V2Dependencies;
+  /** Where Location headers point: under the region's public URL, or relative. */
+  locations: Locations;
   /** Asks the authorizer whether every action of `access` is granted. */
   may(access: Access): Promise<boolean>;
   /** Of these repositories, the ones the caller may pull (by its policies now, not only its token). */

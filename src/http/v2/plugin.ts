@@ -4,6 +4,7 @@ import { formatScope, scopeKey } from '../../auth/scopes.js';
 import { OciError } from '../../oci/errors.js';
 import { isValidRepositoryName } from '../../oci/names.js';
 import type { V2Context, V2Dependencies, V2Options } from './context.js';
+import { locationsUnder } from './locations.js';
 import { sendOciError } from './oci-errors.js';
 import { matchV2Route, type V2Route } from './routes.js';
 
@@ -20,12 +21,25 @@ function challengeScope(access: Access): string {
   return formatScope('repository', access.name, access.actions.includes('push') ? ['pull', 'push'] : access.actions);
 }
 
-/** 401 with the Bearer challenge (RFC 6750, Docker token auth) when the registry has one. */
+/**
+ * A challenge's scope: what the request needs, then what it can also use (a mount's source),
+ * space-separated as Distribution writes several.
+ */
+function challengeScopes(access: Access, uses: readonly Access[]): string {
+  return [access, ...uses].map(challengeScope).join(' ');
+}
+
+/**
+ * 401 with the Bearer challenge (RFC 6750, Docker token auth) when the registry has one. The realm
+ * is on the region's public URL, or on the host and protocol the client used (as a trusted proxy
+ * forwarded them): `/oauth/token` issues tokens for the region its request reaches.
+ */
 function unauthorized(ctx: Pick<V2Context, 'request' | 'deps'>, message: string | undefined, scope?: string, error?: string): OciError {
   const challenge = ctx.deps.authenticator.challenge;
   const headers: Record<string, string> = {};
   if (challenge) {
-    const realm = `${ctx.request.protocol}://${ctx.request.host}${challenge.realmPath}`;
+    const base = ctx.deps.publicUrlOf(ctx.deps.region) ?? `${ctx.request.protocol}://${ctx.request.host}`;
+    const realm = `${base}${challenge.realmPath}`;
     headers['WWW-Authenticate'] =
       `Bearer realm="${realm}",service="${challenge.service}"` + (scope ? `,scope="${scope}"` : '') + (error ? `,error="${error}"` : '');
   }
@@ -80,12 +94,14 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
   const region = options.regionOf(request);
   const deps: V2Dependencies = { ...options, region, registry: options.registryOf(region) };
   const access = accessFor(route, name);
+  const uses = access ? (route.uses?.(name, query) ?? []) : [];
+  const scope = access && challengeScopes(access, uses);
   let caller: Caller;
   try {
     caller = await deps.authenticator.authenticate(request.headers, region, request.ip);
   } catch (error) {
     // Bad credentials get the challenge too, so clients know where to log in again.
-    if (error instanceof OciError && error.code === 'UNAUTHORIZED') throw unauthorized({ request, deps }, error.message, access && challengeScope(access));
+    if (error instanceof OciError && error.code === 'UNAUTHORIZED') throw unauthorized({ request, deps }, error.message, scope);
     throw error;
   }
   const ctx: V2Context = {
@@ -96,6 +112,7 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
     query,
     caller,
     deps,
+    locations: locationsUnder(deps.publicUrlOf(region)),
     may: async (access) => {
       const granted = await deps.authorizer.authorize(caller, access, region);
       return access.actions.every((action) => granted.has(action));
@@ -112,10 +129,10 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
   // With a login required, `/v2/` asks for one too: that is how clients learn the realm.
   if (anonymous && !access && deps.authenticator.challenge) throw unauthorized(ctx, undefined);
   if (caller.kind === 'principal' && caller.token?.expired) {
-    if (!(await mayFinishOwnUpload(ctx, access))) throw unauthorized(ctx, 'the registry token has expired', access && challengeScope(access));
+    if (!(await mayFinishOwnUpload(ctx, access))) throw unauthorized(ctx, 'the registry token has expired', scope);
   } else if (access && !(await ctx.may(access))) {
-    if (anonymous) throw unauthorized(ctx, undefined, challengeScope(access));
-    if (tokenNeverAsked(caller, access)) throw unauthorized(ctx, 'the registry token does not cover this repository', challengeScope(access), 'insufficient_scope');
+    if (anonymous) throw unauthorized(ctx, undefined, scope);
+    if (tokenNeverAsked(caller, access)) throw unauthorized(ctx, 'the registry token does not cover this repository', scope, 'insufficient_scope');
     if (route.hidden === undefined) {
       throw new OciError('DENIED', undefined, {
         message:
@@ -125,6 +142,11 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
       });
     }
     return route.hidden(ctx);
+  }
+  // A token that never asked for what the request can also use is told to ask for it (so a mount
+  // need not fall back to an upload); one that asked and was refused does without.
+  if (uses.some((use) => tokenNeverAsked(caller, use))) {
+    throw unauthorized(ctx, 'the registry token does not cover every repository this request uses', scope, 'insufficient_scope');
   }
   await route.handler(ctx);
 }

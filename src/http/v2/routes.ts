@@ -1,4 +1,4 @@
-import type { RepositoryAction } from '../../auth/access.js';
+import type { Access, RepositoryAction } from '../../auth/access.js';
 import { OciError } from '../../oci/errors.js';
 import { apiVersion } from './handlers/base.js';
 import { deleteBlob, getBlob } from './handlers/blobs.js';
@@ -6,7 +6,7 @@ import { listCatalog } from './handlers/catalog.js';
 import { deleteManifest, getManifest, putManifest } from './handlers/manifests.js';
 import { listReferrers, noReferrers } from './handlers/referrers.js';
 import { listTags } from './handlers/tags.js';
-import { appendChunk, cancelUpload, completeUpload, startUpload, uploadStatus } from './handlers/uploads.js';
+import { appendChunk, cancelUpload, completeUpload, mountAccess, startUpload, uploadStatus } from './handlers/uploads.js';
 import type { V2Handler } from './context.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -15,7 +15,8 @@ export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
  * One endpoint of the OCI distribution API. `path` matches what follows `/v2/`; its named groups
  * become params (`name` is the repository). `action` is what the authorizer must grant.
  * `hidden` is the answer for a caller who may not see the repository: exactly the answer for a
- * repository that does not exist, so access cannot be probed.
+ * repository that does not exist, so access cannot be probed. `uses` is further access the request
+ * can use but does without (a mount's source): challenged for beside `action`, never refused.
  */
 export interface V2Route {
   id: string;
@@ -25,6 +26,7 @@ export interface V2Route {
   action: RepositoryAction | 'catalog' | 'none';
   handler: V2Handler;
   hidden?: V2Handler;
+  uses?: (name: string, query: URLSearchParams) => Access[];
 }
 
 /** A `hidden` answer that is the route's own not-found error. */
@@ -49,7 +51,10 @@ export const V2_ROUTES: V2Route[] = [
   },
   { id: 'manifest.put', endpoint: 'end-7', methods: ['PUT'], path: new RegExp(`^${NAME}/manifests/(?<reference>[^/]+)$`), action: 'push', handler: putManifest },
   { id: 'manifest.delete', endpoint: 'end-9', methods: ['DELETE'], path: new RegExp(`^${NAME}/manifests/(?<reference>[^/]+)$`), action: 'delete', handler: deleteManifest },
-  { id: 'upload.start', endpoint: 'end-4', methods: ['POST'], path: new RegExp(`^${NAME}/blobs/uploads/?$`), action: 'push', handler: startUpload },
+  {
+    id: 'upload.start', endpoint: 'end-4', methods: ['POST'], path: new RegExp(`^${NAME}/blobs/uploads/?$`),
+    action: 'push', handler: startUpload, uses: mountAccess,
+  },
   {
     id: 'upload.status', endpoint: 'end-13', methods: ['GET'], path: new RegExp(`^${NAME}/blobs/uploads/(?<upload>[^/]+)$`),
     action: 'push', handler: uploadStatus,

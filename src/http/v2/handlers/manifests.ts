@@ -3,7 +3,6 @@ import { isValidTag } from '../../../oci/names.js';
 import { parseManifestReference } from '../../../registry/references.js';
 import { readLimitedBody } from '../body.js';
 import type { V2Handler } from '../context.js';
-import { locations } from '../locations.js';
 
 /**
  * `GET|HEAD /v2/<name>/manifests/<reference>`. The stored bytes are returned with the media type
@@ -31,7 +30,7 @@ export const getManifest: V2Handler = async ({ name, params, request, reply, dep
 };
 
 /** `PUT /v2/<name>/manifests/<reference>` */
-export const putManifest: V2Handler = async ({ name, params, request, reply, deps }) => {
+export const putManifest: V2Handler = async ({ name, params, request, reply, deps, locations }) => {
   const reference = parseManifestReference(params.reference!);
   const body = await readLimitedBody(request, deps.config.registry.maxManifestBytes);
   const pushed = await deps.registry.manifests.put(name, reference, body, request.headers['content-type']);

@@ -1,3 +1,4 @@
+import type { Access } from '../../../auth/access.js';
 import { parseDigest } from '../../../oci/digest.js';
 import { OciError } from '../../../oci/errors.js';
 import { isValidRepositoryName } from '../../../oci/names.js';
@@ -5,7 +6,6 @@ import { requireDigest } from '../../../registry/references.js';
 import { uploadRange, type ChunkRange, type UploadSession } from '../../../registry/uploads.js';
 import type { V2Context, V2Handler } from '../context.js';
 import { hasBody, parseContentRange } from '../headers.js';
-import { locations } from '../locations.js';
 
 /** The body length the client declared (Content-Length), or 0 when it streams without one. */
 function declaredLength(ctx: V2Context): number {
@@ -21,7 +21,7 @@ function ownerOf(ctx: V2Context): string | undefined {
 function sendProgress(ctx: V2Context, session: UploadSession, status: number): void {
   ctx.reply
     .code(status)
-    .header('location', locations.upload(ctx.name, session.id))
+    .header('location', ctx.locations.upload(ctx.name, session.id))
     .header('range', uploadRange(session.size))
     .header('docker-upload-uuid', session.id)
     .header('content-length', 0)
@@ -31,7 +31,7 @@ function sendProgress(ctx: V2Context, session: UploadSession, status: number): v
 function sendCreated(ctx: V2Context, digest: string): void {
   ctx.reply
     .code(201)
-    .header('location', locations.blob(ctx.name, digest))
+    .header('location', ctx.locations.blob(ctx.name, digest))
     .header('docker-content-digest', digest)
     .header('content-length', 0)
     .send();
@@ -48,10 +48,26 @@ async function chunkRange(ctx: V2Context): Promise<ChunkRange | undefined> {
   });
 }
 
+/** The repository a `?mount=&from=` request mounts from, when it names a valid one. */
+function mountSource(query: URLSearchParams): string | undefined {
+  const from = query.get('from');
+  return query.get('mount') !== null && from !== null && isValidRepositoryName(from) ? from : undefined;
+}
+
+/**
+ * What a mount also uses: pull on its source. The challenge asks for it beside the push, so a
+ * token client gets one token covering both, as Distribution's challenge does.
+ */
+export function mountAccess(name: string, query: URLSearchParams): Access[] {
+  const from = mountSource(query);
+  return from !== undefined && from !== name ? [{ type: 'repository', name: from, actions: ['pull'] }] : [];
+}
+
 /** `?mount=&from=`: links the blob when the caller may pull it from `from`; false means upload instead. */
-async function tryMount(ctx: V2Context, mount: string, from: string | null): Promise<boolean> {
+async function tryMount(ctx: V2Context, mount: string): Promise<boolean> {
   const parsed = parseDigest(mount);
-  if (!parsed.ok || from === null || !isValidRepositoryName(from)) return false;
+  const from = mountSource(ctx.query);
+  if (!parsed.ok || from === undefined) return false;
   if (!(await ctx.may({ type: 'repository', name: from, actions: ['pull'] }))) return false;
   if (!(await ctx.deps.registry.blobs.mount(ctx.name, parsed.digest, from))) return false;
   sendCreated(ctx, parsed.digest.value);
@@ -61,7 +77,7 @@ async function tryMount(ctx: V2Context, mount: string, from: string | null): Pro
 /** `POST /v2/<name>/blobs/uploads/`: mount, single-request upload (`?digest=`) or a new session. */
 export const startUpload: V2Handler = async (ctx) => {
   const mount = ctx.query.get('mount');
-  if (mount !== null && (await tryMount(ctx, mount, ctx.query.get('from')))) return;
+  if (mount !== null && (await tryMount(ctx, mount))) return;
 
   const digestParam = ctx.query.get('digest');
   const uploads = ctx.deps.registry.uploads;
