@@ -44,6 +44,10 @@ interface HashState {
  */
 const SEAL_TIMEOUT_MS = 30 * 60 * 1000;
 
+function sessionOf(row: UploadRow): UploadSession {
+  return { id: row.id, repository: row.repository, size: row.size, owner: row.owner };
+}
+
 /** `Range` value for an upload of `size` bytes, as clients expect it (`0-0` when empty). */
 export function uploadRange(size: number): string {
   return `0-${Math.max(size - 1, 0)}`;
@@ -97,8 +101,7 @@ export class Uploads {
 
   /** The session, only when it belongs to `repository`: an id alone opens nothing. */
   async get(repository: string, id: string): Promise<UploadSession> {
-    const { state: _state, version: _version, sealedAt: _sealed, ...session } = await this.row(repository, id);
-    return session;
+    return sessionOf(await this.row(repository, id));
   }
 
   private async row(repository: string, id: string): Promise<UploadRow> {
@@ -180,7 +183,7 @@ export class Uploads {
       await discard();
       throw rangeNotSatisfiable(session, `Content-Range covers ${range.end - range.start + 1} bytes, body had ${written}`);
     }
-    if (written === 0) return session;
+    if (written === 0) return sessionOf(session);
     const size = session.size + written;
     const updated = await this.ctx.db
       .updateTable('uploads')
@@ -197,7 +200,7 @@ export class Uploads {
     await this.ctx.store.release(id, session.state, state).catch(() => undefined);
     if (hash) this.hashes.set(id, { hash, version: session.version + 1 });
     else this.hashes.delete(id);
-    return { ...session, size };
+    return { ...sessionOf(session), size };
   }
 
   private async currentState(id: string): Promise<UploadState | undefined> {
