@@ -5,8 +5,10 @@ import { describeBlobStore } from './blob-store-suite.js';
 
 const MiB = 1024 * 1024;
 
-// 5 MiB parts, two in flight, and one more being filled: about 15 MiB, whatever the blob's size.
-describeBlobStore('S3BlobStore on Ceph RGW', () => freshS3Store(), { maxBufferedBytes: 40 * MiB, multiPartBytes: 11 * MiB + 17 });
+// 5 MiB parts, two in flight and one being filled (15 MiB), plus what the HTTP client holds while a
+// part is on the wire: 30–45 MiB measured for 1 GiB, whatever the blob's size (one part in flight
+// stays under 20 MiB, at half the speed).
+describeBlobStore('S3BlobStore on Ceph RGW', () => freshS3Store(), { maxBufferedBytes: 48 * MiB, multiPartBytes: 11 * MiB + 17 });
 
 describe('S3BlobStore at start', () => {
   it('names a missing bucket', async () => {
