@@ -11,6 +11,7 @@ import {
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
   UploadPartCopyCommand,
@@ -34,6 +35,34 @@ import { parseS3State, type S3UploadState } from './s3-upload-state.js';
 import { streamReader } from './stream-reader.js';
 
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+interface UploadedPart {
+  number: number;
+  etag: string;
+  size: number;
+}
+
+/**
+ * Where the `wanted` parts lie in the object all `parts` make, adjacent ones joined: each range is
+ * then at least a part (5 MiB), as a part copy must be, but for the last, which is the tail.
+ */
+export function recordedRanges(parts: UploadedPart[], wanted: Set<number>): ByteRange[] {
+  const ranges: ByteRange[] = [];
+  let offset = 0;
+  let previousWanted = false;
+  for (const part of parts) {
+    if (wanted.has(part.number)) {
+      const last = ranges[ranges.length - 1];
+      if (previousWanted && last) last.end += part.size;
+      else ranges.push({ start: offset, end: offset + part.size - 1 });
+      previousWanted = true;
+    } else {
+      previousWanted = false;
+    }
+    offset += part.size;
+  }
+  return ranges;
+}
 /** CopyObject's limit: larger objects are copied part by part. */
 const COPY_LIMIT = 5 * 1024 ** 3;
 const COPY_PART = 1024 ** 3;
@@ -248,6 +277,8 @@ export class S3BlobStore implements BlobStore {
       return sealed(data);
     }
     const parts = upload.parts.map(([PartNumber, ETag]) => ({ PartNumber, ETag }));
+    const clean = `${this.uploadPrefix(id)}clean`;
+    let key = data;
     try {
       if (upload.tail) {
         const number = await options.reserve();
@@ -262,17 +293,76 @@ export class S3BlobStore implements BlobStore {
         );
         parts.push({ PartNumber: number, ETag: copied.CopyPartResult?.ETag ?? '' });
       }
-      await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: data, UploadId: upload.multipart, MultipartUpload: { Parts: parts } }),
-      );
+      // Parts of requests that were never recorded (a client gone mid-chunk, the loser of a race, a
+      // node that died) are in the multipart upload too. S3 leaves unlisted parts out; Ceph RGW
+      // refuses to complete unless every part is listed. So with strays, all parts are completed
+      // and the recorded ones copied out of the result.
+      const uploaded = await this.uploadedParts(data, upload.multipart);
+      const wanted = new Set(parts.map((part) => part.PartNumber));
+      if (uploaded.every((part) => wanted.has(part.number))) {
+        await this.client.send(
+          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: data, UploadId: upload.multipart, MultipartUpload: { Parts: parts } }),
+        );
+      } else {
+        await this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: data,
+            UploadId: upload.multipart,
+            MultipartUpload: { Parts: uploaded.map(({ number, etag }) => ({ PartNumber: number, ETag: etag })) },
+          }),
+        );
+        await this.copyRanges(data, clean, recordedRanges(uploaded, wanted));
+        await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: data }));
+        key = clean;
+      }
     } catch (error) {
       if (!isNotFound(error)) throw error;
       // A completion that died after S3 assembled the object left it in place: use it.
-      if ((await this.sizeOf(data)) !== size) throw new UploadMissingError(id);
+      if ((await this.sizeOf(clean)) === size) key = clean;
+      else if ((await this.sizeOf(data)) !== size) throw new UploadMissingError(id);
     }
     // The tail is a part of the object now.
     if (upload.tail) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.ownKey(id, upload.tail[0]) }));
-    return sealed(data);
+    return sealed(key);
+  }
+
+  /** Every part the object store holds for a multipart upload, in order. */
+  private async uploadedParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }));
+      for (const part of page.Parts ?? []) parts.push({ number: part.PartNumber!, etag: part.ETag ?? '', size: part.Size ?? 0 });
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+    return parts.sort((a, b) => a.number - b.number);
+  }
+
+  /** Builds `to` from byte ranges of `from`, by server-side part copies. */
+  private async copyRanges(from: string, to: string, ranges: ByteRange[]): Promise<void> {
+    const started = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to, ContentType: 'application/octet-stream' }));
+    const uploadId = started.UploadId!;
+    try {
+      const parts: Array<{ PartNumber: number; ETag: string }> = [];
+      for (const [index, range] of ranges.entries()) {
+        const copied = await this.client.send(
+          new UploadPartCopyCommand({
+            Bucket: this.bucket,
+            Key: to,
+            UploadId: uploadId,
+            PartNumber: index + 1,
+            CopySource: this.copySource(from),
+            CopySourceRange: `bytes=${range.start}-${range.end}`,
+          }),
+        );
+        parts.push({ PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag ?? '' });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId: uploadId })).catch(() => undefined);
+      throw error;
+    }
   }
 
   async readUpload(id: string, sealed: UploadState): Promise<Readable> {

@@ -170,8 +170,9 @@ describe('garbage collection under load (soak)', () => {
       }),
     );
     expect(failures).toEqual([]);
-    // Enough traffic to race the collector; on S3 every step waits on object-store round trips (Ceph RGW: 15–55 ms each).
-    expect(steps).toBeGreaterThan(testStorage() === 's3' ? 50 : 200);
+    // Enough traffic to race the collector (a floor, not a speed: CI machines are shared); on S3 every
+    // step also waits on object-store round trips (Ceph RGW: 15–55 ms each).
+    expect(steps).toBeGreaterThan(testStorage() === 's3' ? 30 : 60);
     // The collector removed things while the clients worked, not only at the end.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const removedDuringSoak = Number(/^berth_gc_blobs_removed_total (\d+)/m.exec(metrics)?.[1] ?? 0);

@@ -1,110 +1,16 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeProcess, freePort, killRunning, logLines, spawnBerth, startServe, stopServe, waitHealthy, type BerthProcess } from '../support/berth-process.js';
 
 /**
  * `berth serve` as a real process: what a container runtime or systemd sees. The embedded SQLite
  * default is what `serve` is about, so these tests do not follow BERTH_TEST_DB.
  */
-
-const repoRoot = resolve(import.meta.dirname, '../..');
-const berthBin = join(repoRoot, 'bin/berth.js');
-
-/** A port nobody listens on right now (bound and released; the kernel will not reuse it at once). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-interface BerthProcess {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout(): string;
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** The environment of the child: ours without any BERTH_ setting, plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('BERTH_')) env[key] = value;
-  return { ...env, ...extra };
-}
-
-const running = new Set<BerthProcess>();
-
-function spawnBerth(args: string[], env: Record<string, string> = {}, port?: number): BerthProcess {
-  const child = spawn(process.execPath, [berthBin, ...args], { cwd: repoRoot, env: childEnv(env) });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.on('exit', (code, signal) => done({ code, signal })),
-  );
-  const proc: BerthProcess = { child, url: `http://127.0.0.1:${port ?? 0}`, stdout: () => out, stderr: () => err, exited };
-  running.add(proc);
-  void exited.then(() => running.delete(proc));
-  return proc;
-}
-
-function describeProcess(proc: BerthProcess): string {
-  return `--- stdout\n${proc.stdout()}\n--- stderr\n${proc.stderr()}`;
-}
-
-/** Polls /healthz until it answers; fails at once if the process exits first. */
-async function waitHealthy(proc: BerthProcess, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  void proc.exited.then(() => (exited = true));
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`berth exited before it was healthy\n${describeProcess(proc)}`);
-    try {
-      const response = await fetch(`${proc.url}/healthz`);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`berth was not healthy after ${timeoutMs} ms\n${describeProcess(proc)}`);
-}
-
-async function startServe(dataDir: string): Promise<BerthProcess> {
-  const port = await freePort();
-  const proc = spawnBerth(['serve', '--data', dataDir, '--port', String(port)], {}, port);
-  await waitHealthy(proc);
-  return proc;
-}
-
-async function stopServe(proc: BerthProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGTERM');
-  return proc.exited;
-}
-
-/** The JSON lines of stdout; every line must be JSON. */
-function logLines(proc: BerthProcess): Array<Record<string, unknown>> {
-  return proc
-    .stdout()
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        throw new Error(`stdout line is not JSON: ${line}`);
-      }
-    });
-}
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -136,10 +42,8 @@ let tempRoot: string;
 beforeAll(async () => {
   tempRoot = await mkdtemp(join(tmpdir(), 'berth-serve-'));
 });
-afterEach(async () => {
-  // A failed test must not leave a server behind.
-  await Promise.all([...running].map((proc) => (proc.child.kill('SIGKILL'), proc.exited)));
-});
+// A failed test must not leave a server behind.
+afterEach(killRunning);
 afterAll(async () => rm(tempRoot, { recursive: true, force: true }));
 
 async function freshDataDir(): Promise<string> {

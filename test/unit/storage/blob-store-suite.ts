@@ -319,6 +319,26 @@ export function describeBlobStore(
         expect((await staged.read()).toString()).toBe('first second');
       });
 
+      it('commits exactly the recorded bytes after appends that wrote and were never recorded', async () => {
+        const staged = await upload();
+        const first = randomBytes(big);
+        await staged.append(first);
+        // A client gone mid-chunk, and a request that lost the race: both wrote, neither is recorded.
+        const broken = (async function* () {
+          yield randomBytes(big);
+          throw new Error('client went away');
+        })();
+        await expect(staged.write(broken)).rejects.toThrow('client went away');
+        const lost = await staged.write(chunks(randomBytes(big)));
+        const second = randomBytes(big);
+        await staged.append(second);
+        await store.release(staged.id, lost.state, staged.state);
+        const bytes = Buffer.concat([first, second]);
+        expect((await staged.read()).equals(bytes)).toBe(true);
+        await staged.commit(sha256(bytes));
+        expect((await drain(await store.openReader(sha256(bytes)))).equals(bytes)).toBe(true);
+      });
+
       it('keeps uploads apart', async () => {
         const [a, b] = [await upload(), await upload()];
         await a.append('aaa');
