@@ -74,6 +74,10 @@ export interface S3BlobStoreOptions {
   partBytes?: number;
   /** Parts of one request sent at once; each holds a part in memory. */
   partsInFlight?: number;
+  /** Largest blob committed by one CopyObject (S3's limit, 5 GiB); larger ones are copied part by part. */
+  copyLimitBytes?: number;
+  /** Size of those copied parts (1 GiB). */
+  copyPartBytes?: number;
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -100,6 +104,8 @@ function asStorageFull(error: unknown): unknown {
 export class S3BlobStore implements BlobStore {
   private readonly partBytes: number;
   private readonly partsInFlight: number;
+  private readonly copyLimit: number;
+  private readonly copyPart: number;
 
   constructor(
     private readonly client: S3Client,
@@ -108,6 +114,8 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.partBytes = Math.max(options.partBytes ?? 5 * 1024 * 1024, 5 * 1024 * 1024);
     this.partsInFlight = Math.max(options.partsInFlight ?? 2, 1);
+    this.copyLimit = options.copyLimitBytes ?? COPY_LIMIT;
+    this.copyPart = Math.max(options.copyPartBytes ?? COPY_PART, 5 * 1024 * 1024);
   }
 
   /** A store on `settings`, checked at once: a wrong endpoint, bucket or credential fails here. */
@@ -385,7 +393,7 @@ export class S3BlobStore implements BlobStore {
         const bytes = await this.readAll(from);
         if (!bytes) throw new UploadMissingError(id);
         await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest), Body: bytes, ContentLength: bytes.length }));
-      } else if (size <= COPY_LIMIT) {
+      } else if (size <= this.copyLimit) {
         await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.blobKey(digest), CopySource: this.copySource(from) }));
       } else {
         await this.copyInParts(from, this.blobKey(digest), size);
@@ -473,8 +481,8 @@ export class S3BlobStore implements BlobStore {
     const uploadId = started.UploadId!;
     try {
       const parts: Array<{ PartNumber: number; ETag: string }> = [];
-      for (let start = 0, number = 1; start < size; start += COPY_PART, number++) {
-        const end = Math.min(start + COPY_PART, size) - 1;
+      for (let start = 0, number = 1; start < size; start += this.copyPart, number++) {
+        const end = Math.min(start + this.copyPart, size) - 1;
         const copied = await this.client.send(
           new UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId: uploadId, PartNumber: number, CopySource: this.copySource(from), CopySourceRange: `bytes=${start}-${end}` }),
         );

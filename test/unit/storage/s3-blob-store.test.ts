@@ -1,4 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { parseDigest } from '../../../src/oci/digest.js';
 import { S3BlobStore } from '../../../src/storage/s3-blob-store.js';
 import { freshS3Settings, freshS3Store } from '../../support/s3-store.js';
 import { describeBlobStore } from './blob-store-suite.js';
@@ -25,5 +27,32 @@ describe('S3BlobStore at start', () => {
   it('says an endpoint cannot be reached', async () => {
     const settings = { ...freshS3Settings(), endpoint: 'http://127.0.0.1:9' };
     await expect(S3BlobStore.open(settings)).rejects.toThrow(/^BERTH_S3_ENDPOINT: cannot reach http:\/\/127\.0\.0\.1:9/);
+  });
+});
+
+describe('S3BlobStore above CopyObject\'s limit', () => {
+  it('commits part by part (the limit lowered to 5 MiB, so the test stays small)', async () => {
+    const { store, close } = await freshS3Store({ copyLimitBytes: 5 * MiB, copyPartBytes: 5 * MiB });
+    try {
+      const bytes = randomBytes(12 * MiB + 3);
+      const parsed = parseDigest(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+      if (!parsed.ok) throw new Error(parsed.reason);
+      let counter = 0;
+      const reserve = async () => ++counter;
+      const id = crypto.randomUUID();
+      const { state } = await store.append(id, await store.createUpload(id), (async function* () {
+        yield bytes;
+      })(), { reserve });
+      await store.commit(id, await store.seal(id, state, { reserve }), parsed.digest);
+      expect(await store.stat(parsed.digest)).toBe(bytes.length);
+      const reader = (await store.openReader(parsed.digest))!;
+      const into = Buffer.alloc(bytes.length + 1);
+      let filled = 0;
+      for (let n = await reader.read(into.subarray(filled)); n > 0; n = await reader.read(into.subarray(filled))) filled += n;
+      await reader.close();
+      expect(into.subarray(0, filled).equals(bytes)).toBe(true);
+    } finally {
+      await close();
+    }
   });
 });
