@@ -129,8 +129,11 @@ describe('garbage collection under load (soak)', () => {
       const dice = Math.random();
       if (dice < 0.35 || live.length < 4) return push();
       if (dice < 0.6) {
-        const image = live[Math.floor(Math.random() * live.length)]!;
-        return pull(image);
+        // Out of the list while it is pulled: another worker must not delete it meanwhile.
+        const image = take(live)!;
+        await pull(image);
+        live.push(image);
+        return;
       }
       if (dice < 0.7) {
         const image = take(live)!;
