@@ -127,12 +127,15 @@ export function ceilingPull(client: RegistryClient, blob: BlobFile): Promise<voi
 export async function timeInterleaved<K extends string>(
   blobs: BlobFile[],
   runners: Partial<Record<K, (blob: BlobFile) => Promise<void>>>,
+  /** Start each blob's round with the next runner, so that none always goes first. */
+  rotate = false,
 ): Promise<Partial<Record<K, Transfer | Error>>> {
   const seconds = new Map<K, number[]>();
   const failed = new Map<K, Error>();
   const names = Object.keys(runners) as K[];
-  for (const blob of blobs) {
-    for (const name of names) {
+  for (const [i, blob] of blobs.entries()) {
+    const shift = rotate ? i % names.length : 0;
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
       if (failed.has(name)) continue;
       const t0 = performance.now();
       try {

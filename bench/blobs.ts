@@ -1,6 +1,7 @@
 // Random blob files made at run time: streamed from disk during pushes so the
 // harness never holds a layer in memory, and hashed once here.
 import { createHash, randomFillSync } from "node:crypto";
+import { statfsSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -42,4 +43,12 @@ export async function makeBlobFiles(dir: string, prefix: string, count: number, 
 
 export function sha256(data: Buffer): string {
   return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+
+export function ensureDiskSpace(dir: string, bytes: number): void {
+  const fs = statfsSync(dir);
+  const free = fs.bavail * fs.bsize;
+  if (free < bytes) {
+    throw new Error(`need about ${(bytes / 2 ** 30).toFixed(1)} GiB free in ${dir}, have ${(free / 2 ** 30).toFixed(1)} GiB`);
+  }
 }

@@ -1,16 +1,17 @@
 // Berth vs CNCF Distribution vs a bare node:http ceiling, side by side on loopback.
 import { execFileSync } from "node:child_process";
-import { existsSync, statfsSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createBenchNamespace, credentialsFromEnv, ownerCredentials } from "./auth.js";
 import { ceilingPull, ceilingPut, pull, pushChunked, pushMonolithic, timeInterleaved, type Transfer } from "./blob-scenarios.js";
-import { makeBlobFile, makeBlobFiles, type BlobFile } from "./blobs.js";
+import { ensureDiskSpace, makeBlobFile, makeBlobFiles, type BlobFile } from "./blobs.js";
 import { runCleanup } from "./cleanup.js";
 import { RegistryClient } from "./http-client.js";
 import { runLoad, wrkAvailable, type LoadResult } from "./load.js";
 import { loadRead, manifestCheck, OCI_MANIFEST, pushImage, tagListCheck, type ReadLoad } from "./manifest-scenarios.js";
 import { parseOptions } from "./options.js";
+import { runS3Bench } from "./s3-bench.js";
 import { formatTable, writeJson, type Cell, type Row } from "./report.js";
 import { listeningPid, readMemory, samplePeakRss } from "./rss.js";
 import {
@@ -84,14 +85,6 @@ async function startAll(skipped: Partial<Record<ServerName, Cell>>): Promise<Tar
     }
   }
   return targets;
-}
-
-function ensureDiskSpace(dir: string, bytes: number): void {
-  const fs = statfsSync(dir);
-  const free = fs.bavail * fs.bsize;
-  if (free < bytes) {
-    throw new Error(`need about ${(bytes / 2 ** 30).toFixed(1)} GiB free in ${dir}, have ${(free / 2 ** 30).toFixed(1)} GiB`);
-  }
 }
 
 /** Resolves false when any scenario failed (skips are not failures). */
@@ -245,7 +238,7 @@ setTimeout(
   (opts.quick ? 10 : 45) * 60_000,
 ).unref();
 
-main()
+(opts.s3 ? runS3Bench(opts, log) : main())
   .then((ok) => {
     runCleanup();
     // A missing Berth CLI is a skip (exit 0); a scenario that failed is not.

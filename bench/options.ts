@@ -14,12 +14,29 @@ export interface Options {
   loadSeconds: number;
   concurrency: number;
   tagCount: number;
+  /** --s3: the object-store section alone (its own RGW), instead of the filesystem scenarios. */
+  s3: S3Sizes | undefined;
+}
+
+export interface S3Sizes {
+  /** The RGW's memstore (RAM) capacity; what is stored at once stays below it by `headroomBytes`. */
+  memstoreBytes: number;
+  headroomBytes: number;
+  layerBytes: number;
+  layerCount: number;
+  chunkBytes: number;
+  concurrentPushes: number;
+  concurrentBytes: number;
 }
 
 const MiB = 1 << 20;
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only berth|distribution] [--json] [--load node|wrk]
+export const USAGE = `usage: npm run bench -- [--quick] [--only berth|distribution] [--json] [--load node|wrk] [--s3 [--s3-memstore-mib N]]
   --quick   small sizes and short load runs (smoke test, ~1 minute)
+  --s3      S3 mode instead of the filesystem scenarios: starts a Ceph RGW (scripts/rgw.sh) and runs
+            Berth (BERTH_STORAGE=s3) and Distribution (s3 driver) on it, with RGW's own GET/PUT as the ceiling
+  --s3-memstore-mib  RGW memstore size (default 3072); Distribution's concurrent-push RSS run is
+            shrunk to fit, since its commit copies every byte once more inside the store
   --only    run one registry (the ceiling server always runs)
   --json    also write bench/results.json
   --load    load generator: node (default, raw keep-alive sockets) or wrk (if installed; HEAD stays on node)
@@ -33,6 +50,8 @@ export function parseOptions(argv: string[]): Options {
       only: { type: "string" },
       json: { type: "boolean", default: false },
       load: { type: "string" },
+      s3: { type: "boolean", default: false },
+      "s3-memstore-mib": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -47,6 +66,9 @@ export function parseOptions(argv: string[]): Options {
     throw new Error(`--load must be node or wrk\n${USAGE}`);
   }
   const quick = values.quick ?? false;
+  const memstoreMiB = values["s3-memstore-mib"] === undefined ? 3072 : Number(values["s3-memstore-mib"]);
+  if (!Number.isInteger(memstoreMiB) || memstoreMiB < 1024) throw new Error(`--s3-memstore-mib must be a whole number ≥ 1024\n${USAGE}`);
+  if (values["s3-memstore-mib"] !== undefined && !values.s3) throw new Error(`--s3-memstore-mib needs --s3\n${USAGE}`);
   return {
     quick,
     only: values.only,
@@ -59,5 +81,16 @@ export function parseOptions(argv: string[]): Options {
     loadSeconds: quick ? 1 : 5,
     concurrency: 16,
     tagCount: quick ? 20 : 100,
+    s3: values.s3
+      ? {
+          memstoreBytes: memstoreMiB * MiB,
+          headroomBytes: 768 * MiB,
+          layerBytes: (quick ? 16 : 100) * MiB,
+          layerCount: quick ? 1 : 3,
+          chunkBytes: 8 * MiB,
+          concurrentPushes: 8,
+          concurrentBytes: (quick ? 32 : 256) * MiB,
+        }
+      : undefined,
   };
 }

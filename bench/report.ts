@@ -24,8 +24,10 @@ function ratio(a: Cell | undefined, b: Cell | undefined): string {
   return `${(a.value / b.value).toFixed(2)}×`;
 }
 
-export function formatTable(rows: Row[]): string {
-  const header = ["scenario", "unit", ...COLUMNS, "berth/dist", "berth/ceil"];
+/** `ceilingLabel` renames the third column (the S3 mode puts the object store's own figures there). */
+export function formatTable(rows: Row[], ceilingLabel = "ceiling"): string {
+  const short = ceilingLabel === "ceiling" ? "ceil" : ceilingLabel;
+  const header = ["scenario", "unit", "berth", "distribution", ceilingLabel, "berth/dist", `berth/${short}`];
   const body = rows.map((r) => [
     r.scenario,
     r.unit,
@@ -40,12 +42,27 @@ export function formatTable(rows: Row[]): string {
   const problems = rows.flatMap((r) =>
     COLUMNS.flatMap((c) => {
       const cell = r.cells[c];
-      if (cell && "error" in cell) return [`  ${r.scenario} / ${c}: ${cell.error}`];
+      if (cell && "error" in cell) return [`  ${r.scenario} / ${c === "ceiling" ? ceilingLabel : c}: ${cell.error}`];
       return [];
     }),
   );
   if (problems.length > 0) out.push("", "errors:", ...problems);
   return out.join("\n");
+}
+
+/** The same table as Markdown, for pasting into a README. */
+export function formatMarkdown(rows: Row[], ceilingLabel = "ceiling"): string {
+  const short = ceilingLabel === "ceiling" ? "ceil" : ceilingLabel;
+  const header = ["scenario", "unit", "Berth", "Distribution", ceilingLabel, "Berth/Dist", `Berth/${short}`];
+  const body = rows.map((r) => [
+    r.scenario,
+    r.unit,
+    ...COLUMNS.map((c) => show(r.cells[c])),
+    ratio(r.cells.berth, r.cells.distribution),
+    ratio(r.cells.berth, r.cells.ceiling),
+  ]);
+  const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
+  return [line(header), `|${header.map((_, i) => (i < 2 ? "---" : "--:")).join("|")}|`, ...body.map(line)].join("\n");
 }
 
 export function writeJson(path: string, meta: Record<string, unknown>, rows: Row[]): void {

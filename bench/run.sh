@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [-- --quick] [-- --only berth|distribution] [-- --json]
+# npm run bench [-- --quick] [-- --only berth|distribution] [-- --json] [-- --s3]
 # Installs CNCF Distribution (Debian's docker-registry) when missing, then runs the harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."

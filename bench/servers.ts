@@ -22,6 +22,8 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+export type Env = Record<string, string | undefined>;
+
 export const DISTRIBUTION_BIN = "/usr/bin/docker-registry";
 const READY_TIMEOUT_MS = 90_000; // tsx compiles Berth on first start; be patient but bounded
 
@@ -55,15 +57,24 @@ export function berthCommand(): string[] | undefined {
   return ["npx", "tsx", "src/cli/main.ts"];
 }
 
-export async function startBerth(cmd: string[]): Promise<Server> {
+/** `env` adds settings (e.g. BERTH_STORAGE=s3 and its BERTH_S3_*); undefined removes a variable. */
+export async function startBerth(cmd: string[], env: Env = {}): Promise<Server> {
   const port = await freePort();
   const dataDir = makeTempDir("berth");
   const args = [...cmd.slice(1), "serve", "--data", dataDir, "--port", String(port), "--host", "127.0.0.1"];
   // Quiet request logging so the logger is not what we measure (Distribution runs at level error too).
-  return launch("berth", cmd[0]!, args, port, dataDir, { BERTH_LOG_LEVEL: "error" });
+  return launch("berth", cmd[0]!, args, port, dataDir, { BERTH_LOG_LEVEL: "error", ...env });
 }
 
-export async function startDistribution(): Promise<Server> {
+/** Distribution's `storage:` driver section (YAML lines indented under `storage:`); filesystem by default. */
+export interface DistributionStorage {
+  driver: string[];
+  /** `redirect: disable:` — only meaningful for object-store drivers. */
+  redirect?: boolean;
+  env?: Env;
+}
+
+export async function startDistribution(storage?: DistributionStorage): Promise<Server> {
   const port = await freePort();
   const dataDir = makeTempDir("distribution");
   const config = join(dataDir, "config.yml");
@@ -76,8 +87,8 @@ export async function startDistribution(): Promise<Server> {
       "  accesslog:",
       "    disabled: true",
       "storage:",
-      "  filesystem:",
-      `    rootdirectory: ${join(dataDir, "storage")}`,
+      ...(storage?.driver ?? ["  filesystem:", `    rootdirectory: ${join(dataDir, "storage")}`]),
+      ...(storage?.redirect === undefined ? [] : ["  redirect:", `    disable: ${!storage.redirect}`]),
       "  delete:",
       "    enabled: true",
       "  cache:",
@@ -88,7 +99,7 @@ export async function startDistribution(): Promise<Server> {
       "",
     ].join("\n"),
   );
-  return launch("distribution", DISTRIBUTION_BIN, ["serve", config], port, dataDir, {});
+  return launch("distribution", DISTRIBUTION_BIN, ["serve", config], port, dataDir, storage?.env ?? {});
 }
 
 export async function startCeiling(): Promise<Server> {
@@ -106,7 +117,7 @@ async function launch(
   args: string[],
   port: number,
   dataDir: string,
-  env: Record<string, string>,
+  env: Env,
 ): Promise<Server> {
   // Server output goes to a file: piping it here would cost the harness CPU during load runs.
   const logDir = makeTempDir(`${name}-log`);
@@ -115,7 +126,7 @@ async function launch(
   const child: ChildProcess = spawn(bin, args, {
     detached: true,
     stdio: ["ignore", logFd, logFd],
-    env: { ...process.env, ...env },
+    env: Object.fromEntries(Object.entries({ ...process.env, ...env }).filter((e): e is [string, string] => e[1] !== undefined)),
   });
   closeSync(logFd);
   const pid = child.pid;
