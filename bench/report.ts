@@ -24,17 +24,22 @@ function ratio(a: Cell | undefined, b: Cell | undefined): string {
   return `${(a.value / b.value).toFixed(2)}×`;
 }
 
-/** `ceilingLabel` renames the third column (the S3 mode puts the object store's own figures there). */
-export function formatTable(rows: Row[], ceilingLabel = "ceiling"): string {
-  const short = ceilingLabel === "ceiling" ? "ceil" : ceilingLabel;
-  const header = ["scenario", "unit", "berth", "distribution", ceilingLabel, "berth/dist", `berth/${short}`];
-  const body = rows.map((r) => [
+/** Each row's cells as both tables print them: figures, then Berth's ratios. */
+function bodyCells(rows: Row[]): string[][] {
+  return rows.map((r) => [
     r.scenario,
     r.unit,
     ...COLUMNS.map((c) => show(r.cells[c])),
     ratio(r.cells.berth, r.cells.distribution),
     ratio(r.cells.berth, r.cells.ceiling),
   ]);
+}
+
+/** `ceilingLabel` renames the third column (the S3 mode puts the object store's own figures there). */
+export function formatTable(rows: Row[], ceilingLabel = "ceiling"): string {
+  const short = ceilingLabel === "ceiling" ? "ceil" : ceilingLabel;
+  const header = ["scenario", "unit", "berth", "distribution", ceilingLabel, "berth/dist", `berth/${short}`];
+  const body = bodyCells(rows);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
@@ -54,13 +59,7 @@ export function formatTable(rows: Row[], ceilingLabel = "ceiling"): string {
 export function formatMarkdown(rows: Row[], ceilingLabel = "ceiling"): string {
   const short = ceilingLabel === "ceiling" ? "ceil" : ceilingLabel;
   const header = ["scenario", "unit", "Berth", "Distribution", ceilingLabel, "Berth/Dist", `Berth/${short}`];
-  const body = rows.map((r) => [
-    r.scenario,
-    r.unit,
-    ...COLUMNS.map((c) => show(r.cells[c])),
-    ratio(r.cells.berth, r.cells.distribution),
-    ratio(r.cells.berth, r.cells.ceiling),
-  ]);
+  const body = bodyCells(rows);
   const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
   return [line(header), `|${header.map((_, i) => (i < 2 ? "---" : "--:")).join("|")}|`, ...body.map(line)].join("\n");
 }
