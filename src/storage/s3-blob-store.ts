@@ -29,7 +29,7 @@ import {
   type ByteRange,
   type UploadState,
 } from './blob-store.js';
-import { PartCutter, partSizeAfter } from './s3-parts.js';
+import { partBody, PartCutter, partSizeAfter, Slots, type PartBytes } from './s3-parts.js';
 import { checkBucket, createS3Client, type S3Settings } from './s3-client.js';
 import { parseS3State, type S3UploadState } from './s3-upload-state.js';
 import { streamReader } from './stream-reader.js';
@@ -74,6 +74,8 @@ export interface S3BlobStoreOptions {
   partBytes?: number;
   /** Parts of one request sent at once; each holds a part in memory. */
   partsInFlight?: number;
+  /** Parts being filled or sent by all requests together (8): bounds the memory of many concurrent pushes. */
+  totalPartsInFlight?: number;
   /** Largest blob committed by one CopyObject (S3's limit, 5 GiB); larger ones are copied part by part. */
   copyLimitBytes?: number;
   /** Size of those copied parts (1 GiB). */
@@ -82,6 +84,18 @@ export interface S3BlobStoreOptions {
 
 function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+const SEND_ATTEMPTS = 3;
+/** Bytes a request gathers before its part needs one of the process's slots. */
+const SLOT_AFTER = 1024 * 1024;
+
+/** A failure worth one more try: the network, throttling or the server, not the request. */
+function isTransient(error: unknown): boolean {
+  const status = statusOf(error);
+  if (status !== undefined) return status >= 500 || status === 429;
+  const code = (error as { code?: string }).code;
+  return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'].includes(code ?? '') || (error as { name?: string }).name === 'TimeoutError';
 }
 
 function isNotFound(error: unknown): boolean {
@@ -104,6 +118,7 @@ function asStorageFull(error: unknown): unknown {
 export class S3BlobStore implements BlobStore {
   private readonly partBytes: number;
   private readonly partsInFlight: number;
+  private readonly slots: Slots;
   private readonly copyLimit: number;
   private readonly copyPart: number;
 
@@ -114,6 +129,7 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.partBytes = Math.max(options.partBytes ?? 5 * 1024 * 1024, 5 * 1024 * 1024);
     this.partsInFlight = Math.max(options.partsInFlight ?? 2, 1);
+    this.slots = new Slots(Math.max(options.totalPartsInFlight ?? 8, 1));
     this.copyLimit = options.copyLimitBytes ?? COPY_LIMIT;
     this.copyPart = Math.max(options.copyPartBytes ?? COPY_PART, 5 * 1024 * 1024);
   }
@@ -207,33 +223,45 @@ export class S3BlobStore implements BlobStore {
     const after: S3UploadState = { ...before, parts: [...before.parts] };
     let cut = before.parts.length;
     const cutter = new PartCutter(() => partSizeAfter(this.partBytes, cut));
-    if (before.tail) {
-      const tail = await this.readAll(this.ownKey(id, before.tail[0]));
-      if (!tail) throw new UploadMissingError(id);
-      cutter.push(tail);
-    }
+    if (before.tail && !(await this.readInto(this.ownKey(id, before.tail[0]), cutter))) throw new UploadMissingError(id);
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     // Numbers are drawn in the order of the bytes: parts in flight may finish in any order.
-    const send = async (body: Buffer, number: number): Promise<void> => {
+    const send = async (part: PartBytes, number: number): Promise<void> => {
       if (number > 10_000) throw new Error('the upload has more parts than S3 allows (10,000)');
-      const part = await this.client.send(
-        new UploadPartCommand({ Bucket: this.bucket, Key: this.dataKey(id), UploadId: after.multipart, PartNumber: number, Body: body, ContentLength: body.length }),
+      const sent = await this.sendBytes(part, (Body) =>
+        this.client.send(
+          new UploadPartCommand({ Bucket: this.bucket, Key: this.dataKey(id), UploadId: after.multipart, PartNumber: number, Body, ContentLength: part.length }),
+        ),
       );
-      after.parts.push([number, part.ETag ?? '', body.length]);
+      after.parts.push([number, sent.ETag ?? '', part.length]);
     };
     let written = 0;
+    // A slot counts a part's bytes from the first MiB gathered until the part is sent, so that
+    // parts being filled are bounded too; smaller uploads and tails never wait for one.
+    let holding = false;
+    const hold = async () => {
+      if (holding) return;
+      await this.slots.acquire();
+      holding = true;
+    };
     try {
       for await (const chunk of source) {
         options.observe?.(chunk);
         written += chunk.length;
         cutter.push(chunk);
+        if (cutter.length >= SLOT_AFTER) await hold();
         for (let part = cutter.take(); part; part = cutter.take()) {
           cut += 1;
           after.multipart ??= await this.startMultipart(id);
-          const sending: Promise<void> = send(part, await options.reserve()).catch((error: unknown) => {
-            failure ??= error;
-          });
+          const number = await options.reserve();
+          await hold();
+          holding = false; // the slot goes with the part
+          const sending: Promise<void> = send(part, number)
+            .catch((error: unknown) => {
+              failure ??= error;
+            })
+            .finally(() => this.slots.release());
           inFlight.add(sending);
           void sending.finally(() => inFlight.delete(sending));
           while (inFlight.size >= this.partsInFlight) await Promise.race(inFlight);
@@ -247,7 +275,7 @@ export class S3BlobStore implements BlobStore {
       delete after.tail;
       if (rest.length > 0) {
         const key = `${this.uploadPrefix(id)}tail-${randomUUID()}`;
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: rest, ContentLength: rest.length }));
+        await this.sendBytes(rest, (Body) => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body, ContentLength: rest.length })));
         after.tail = [key, rest.length];
       }
     } catch (error) {
@@ -258,6 +286,8 @@ export class S3BlobStore implements BlobStore {
       // The multipart upload is gone: the upload was aborted or committed meanwhile.
       if (isNotFound(error)) throw new UploadMissingError(id);
       throw asStorageFull(error);
+    } finally {
+      if (holding) this.slots.release();
     }
     if (written === 0) return { written, state };
     return { written, state: JSON.stringify(after) };
@@ -466,6 +496,29 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
+  }
+
+  /**
+   * Sends bytes as a stream: the SDK then neither copies nor hashes them (the registry checks the
+   * digest itself), but it cannot send a stream twice, so a transient failure is retried here.
+   */
+  private async sendBytes<T>(bytes: PartBytes, request: (body: Readable) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await request(partBody(bytes));
+      } catch (error) {
+        if (attempt >= SEND_ATTEMPTS || !isTransient(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Pushes an object's bytes into `cutter`; false when it is missing. */
+  private async readInto(key: string, cutter: PartCutter): Promise<boolean> {
+    const body = await this.getBody(key);
+    if (!body) return false;
+    for await (const chunk of body) cutter.push(chunk as Buffer);
+    return true;
   }
 
   private async readAll(key: string): Promise<Buffer | undefined> {

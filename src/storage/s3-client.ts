@@ -28,6 +28,12 @@ export function createS3Client(settings: S3Settings): S3Client {
     // speaks (Ceph RGW 16 answers MissingContentLength); digests are checked by the registry anyway.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // With "Expect: 100-continue" (the SDK's default above 2 MB) every part would go on a fresh
+    // connection of its own, outside the keep-alive pool: slower, and more memory per part.
+    expectContinueHeader: false,
+    // Without a logger the SDK warns on the console when a streamed request fails ("non-retryable
+    // streaming request"): the store retries those itself, and stray lines would break JSON logs.
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
     requestHandler: { connectionTimeout: 5_000, httpAgent: { keepAlive: true, maxSockets: 64 }, httpsAgent: { keepAlive: true, maxSockets: 64 } },
   };
   if (settings.endpoint) config.endpoint = settings.endpoint;
