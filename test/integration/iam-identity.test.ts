@@ -120,6 +120,15 @@ describe('IAM Identity API', () => {
       expect(pages).toBe(Math.ceil(seen.length / 2));
     });
 
+    it('refuses a page token that is not one it issued with 400, whatever JSON it decodes to', async () => {
+      for (const json of ['null', '7', '[]', '"x"', '{}', '{"offset":-1}', '{"offset":1.5}']) {
+        const pagetoken = Buffer.from(json).toString('base64url');
+        for (const path of [`/v1/apikeys?iam_id=${owner.iamId}&pagetoken=${pagetoken}`, `/v1/serviceids?account_id=${owner.accountId}&pagetoken=${pagetoken}`]) {
+          await expectIdentityError(await call(path), 400, 'bad_request');
+        }
+      }
+    });
+
     it('a locked key cannot be changed or deleted but still authenticates; unlocked, its deletion stops it at once', async () => {
       const key = (await identity.createApiKey({ name: 'locked', iamId: owner.iamId, entityLock: 'true' })).result;
       expect(key.locked).toBe(true);

@@ -139,12 +139,18 @@ interface PageToken {
 export function readPage(query: ListParams): { offset: number; limit: number; sort: ListSort; order: 'asc' | 'desc'; accountId?: string } {
   let token: PageToken = { offset: 0 };
   if (query.pagetoken !== undefined) {
+    let parsed: unknown;
     try {
-      token = JSON.parse(Buffer.from(query.pagetoken, 'base64url').toString('utf8')) as PageToken;
+      parsed = JSON.parse(Buffer.from(query.pagetoken, 'base64url').toString('utf8'));
     } catch {
       throw identityErrors.invalid('pagetoken is not one this server issued');
     }
-    if (!Number.isSafeInteger(token.offset) || token.offset < 0) throw identityErrors.invalid('pagetoken is not one this server issued');
+    // Any JSON decodes (`null`, a number, an array): only an object with a whole offset is a token.
+    const offset = (parsed as Partial<PageToken> | null)?.offset;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Number.isSafeInteger(offset) || offset! < 0) {
+      throw identityErrors.invalid('pagetoken is not one this server issued');
+    }
+    token = parsed as PageToken;
   }
   const accountId = query.account_id ?? (typeof token.accountId === 'string' ? token.accountId : undefined);
   return {
