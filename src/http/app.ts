@@ -17,6 +17,7 @@ import { identityRoutes } from './iam/identity-routes.js';
 import { policyRoutes } from './iam/policy-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
+import { notFoundPlugin } from './not-found.js';
 import { oauthTokenRoutes } from './oauth/token-routes.js';
 import { registerRequestLog } from './request-log.js';
 import { v2Plugin } from './v2/plugin.js';
@@ -86,5 +87,6 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     authorizer: deps.authorizer,
     config: deps.config,
   });
+  await app.register(notFoundPlugin);
   return { app, handler: handler!, metrics };
 }

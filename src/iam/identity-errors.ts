@@ -24,6 +24,7 @@ export const identityErrors = {
   badToken: () => new IdentityError(401, 'unauthorized', 'BXNIM0407E', 'Provided access token is invalid or expired.'),
   forbidden: (details: string) => new IdentityError(403, 'forbidden', 'BXNIM0513E', 'You are not authorized to perform this action.', details),
   // The same answer for a missing entity and for one in another account: a caller learns nothing across accounts.
+  unknownEndpoint: (what: string) => new IdentityError(404, 'not_found', 'BXNIM0102E', `There is no ${what} in the IAM Identity API.`),
   notFound: (type: string, id: string) =>
     new IdentityError(404, 'not_found', 'BXNIM0102E', 'Unable to find object', `Object type ${type} with id ${id} not found.`),
   locked: (type: string, id: string) =>

@@ -26,6 +26,7 @@ export const policyErrors = {
   // `insufficent` is IBM's own spelling in the SDK's enum; clients match on it.
   forbidden: (details: string) => new PolicyError(403, 'insufficent_permissions', `You are not allowed to perform this action. ${details}`),
   // The same answer for a missing policy and one in another account: a caller learns nothing across accounts.
+  unknownEndpoint: (what: string) => new PolicyError(404, 'not_found', `There is no ${what} in the IAM Policy API.`),
   notFound: (id: string) => new PolicyError(404, 'policy_not_found', `Policy with id ${id} not found.`),
   staleVersion: (id: string) =>
     new PolicyError(409, 'policy_conflict_error', `The policy ${id} was changed in the meantime: If-Match does not match its current ETag.`),

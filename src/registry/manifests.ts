@@ -147,11 +147,18 @@ export class Manifests {
   private async requireReferencedContent(trx: Kysely<Database>, repository: string, manifest: ParsedManifest): Promise<void> {
     const blobDigests = [...new Set(manifest.blobs.map((d) => d.digest))].sort();
     const childDigests = [...new Set(manifest.manifests.map((d) => d.digest))].sort();
+    const sizes = new Map<string, number>();
     for (const batch of batches(blobDigests, LOOKUP_BATCH)) {
-      await locked(trx.selectFrom('blobs').select('digest').where('digest', 'in', batch).orderBy('digest'), this.ctx.dialect, 'share').execute();
+      const rows = await locked(trx.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', batch).orderBy('digest'), this.ctx.dialect, 'share').execute();
+      for (const row of rows) sizes.set(row.digest, Number(row.size));
     }
     for (const batch of batches(childDigests, LOOKUP_BATCH)) {
-      await locked(trx.selectFrom('manifests').select('digest').where('repository', '=', repository).where('digest', 'in', batch).orderBy('digest'), this.ctx.dialect, 'share').execute();
+      const rows = await locked(
+        trx.selectFrom('manifests').select(['digest', 'size']).where('repository', '=', repository).where('digest', 'in', batch).orderBy('digest'),
+        this.ctx.dialect,
+        'share',
+      ).execute();
+      for (const row of rows) sizes.set(row.digest, Number(row.size));
     }
     const missing = [
       ...(await this.missingFrom(trx, 'repository_blobs', repository, blobDigests)),
@@ -161,6 +168,15 @@ export class Manifests {
       throw new OciError('MANIFEST_BLOB_UNKNOWN', { digests: missing.slice(0, MAX_LISTED_MISSING) }, {
         message: `manifest references ${missing.length === 1 ? 'a blob or manifest' : `${missing.length} blobs or manifests`} unknown to this repository: ${missing.slice(0, 3).join(', ')}`,
       });
+    }
+    // A descriptor's size is what a client trusts to bound its read: it must be the content's.
+    for (const descriptor of [...manifest.blobs, ...manifest.manifests]) {
+      const actual = sizes.get(descriptor.digest);
+      if (actual !== undefined && actual !== descriptor.size) {
+        throw new OciError('MANIFEST_INVALID', { digest: descriptor.digest, size: descriptor.size, actual }, {
+          message: `descriptor of ${descriptor.digest} says size ${descriptor.size}, but the content is ${actual} bytes`,
+        });
+      }
     }
   }
 

@@ -63,6 +63,24 @@ describe('manifest validation', () => {
       await expectRejected(JSON.stringify(imageIndex([other.manifest])), MT.ociIndex, 400, 'MANIFEST_BLOB_UNKNOWN');
     });
 
+    it('a layer whose descriptor understates its size (0 for a 32-byte blob) is 400 MANIFEST_INVALID', async () => {
+      for (const size of [0, 31, 33]) {
+        const body = JSON.stringify(imageManifest({ config, layers: [{ ...layer, size }] }));
+        await expectRejected(body, MT.ociManifest, 400, 'MANIFEST_INVALID');
+      }
+    });
+
+    it('a config whose descriptor has the wrong size is 400 MANIFEST_INVALID', async () => {
+      await expectRejected(JSON.stringify(imageManifest({ config: { ...config, size: config.size + 1 }, layers: [layer] })), MT.ociManifest, 400, 'MANIFEST_INVALID');
+    });
+
+    it('an index whose child descriptor has the wrong size is 400 MANIFEST_INVALID, the right size 201', async () => {
+      const child = await oci.pushImage(name, 'child');
+      await expectRejected(JSON.stringify(imageIndex([{ ...child.manifest, size: child.manifest.size - 1 }])), MT.ociIndex, 400, 'MANIFEST_INVALID');
+      const response = await oci.putManifest(name, 'index', JSON.stringify(imageIndex([child.manifest])), MT.ociIndex);
+      expect(response.status).toBe(201);
+    });
+
     it('non-distributable layers need not be in the registry', async () => {
       const foreign = { mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', digest: digestOf(randomBlob()), size: 10 };
       const response = await oci.putManifest(name, 'foreign', JSON.stringify(imageManifest({ config, layers: [foreign] })), MT.ociManifest);

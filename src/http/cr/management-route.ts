@@ -1,4 +1,5 @@
-import type { FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '../../iam/authorize.js';
 import type { SubjectAccess } from '../../iam/authorization.js';
 import type { Principal } from '../../iam/principal.js';
@@ -60,6 +61,11 @@ const REGISTRY_ERRORS: Record<RegistryErrorKind, { status: number; code: string 
 };
 
 /** Any failure as a ManagementError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
+/** The management API's error body: `{"code": "CRG…E", "message": …, "request-id": …}`. */
+export function sendManagementError(reply: FastifyReply, failure: ManagementError): FastifyReply {
+  return reply.code(failure.status).header('content-type', 'application/json').send({ code: failure.code, message: failure.message, 'request-id': randomUUID() });
+}
+
 export function toManagementError(error: unknown): ManagementError {
   if (error instanceof ManagementError) return error;
   if (error instanceof RegistryError) return new ManagementError(REGISTRY_ERRORS[error.kind].status, REGISTRY_ERRORS[error.kind].code, error.message);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Iam } from '../../iam/iam.js';
 import type { Principal } from '../../iam/principal.js';
@@ -8,7 +7,7 @@ import type { Registry } from '../../registry/registry.js';
 import { bearerPrincipal } from '../iam/bearer.js';
 import { acceptJsonOrNothing } from '../iam/json-body.js';
 import { imageRoutes } from './image-routes.js';
-import { toManagementError, type ManagementRoute } from './management-route.js';
+import { sendManagementError, toManagementError, type ManagementRoute } from './management-route.js';
 import { namespaceRoutes } from './namespace-routes.js';
 import { quotaRoutes } from './quota-routes.js';
 import { trashRoutes } from './trash-routes.js';
@@ -44,7 +43,7 @@ export async function managementRoutes(app: FastifyInstance, deps: ManagementDep
   app.setErrorHandler(async (error, request, reply) => {
     const failure = toManagementError(error);
     if (failure.status >= 500) request.log.error({ err: error }, 'management request failed');
-    return reply.code(failure.status).header('content-type', 'application/json').send({ code: failure.code, message: failure.message, 'request-id': randomUUID() });
+    return sendManagementError(reply, failure);
   });
   acceptJsonOrNothing(app, (details) => managementErrors.badRequest(details));
 

@@ -1,3 +1,4 @@
+import { isIamPathUnderV2, sendNotFound } from '../not-found.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Access, Caller } from '../../auth/access.js';
 import { formatScope, scopeKey } from '../../auth/scopes.js';
@@ -79,6 +80,11 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
   const query = new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1));
 
   const match = matchV2Route(path, request.method);
+  // IAM's collections under /v2/ (policies, roles, account users) answer in IAM's shape.
+  if (match.kind === 'none' && isIamPathUnderV2(url)) {
+    sendNotFound(request, reply);
+    return;
+  }
   if (match.kind === 'none') throw new OciError('UNSUPPORTED', { path: url.split('?')[0] }, { status: 404, message: 'no such endpoint' });
   if (match.kind === 'method-not-allowed') {
     reply.header('allow', match.allow.join(', '));
