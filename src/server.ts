@@ -23,7 +23,7 @@ import { gcMetrics } from './jobs/gc-metrics.js';
 import { JobLeases } from './jobs/leases.js';
 import { JobRunner } from './jobs/runner.js';
 import { bootstrapOwner } from './iam/bootstrap.js';
-import { FailureLimiter } from './iam/failure-limiter.js';
+import { LoginThrottle } from './iam/login-throttle.js';
 import { createIam, type Iam } from './iam/iam.js';
 import { subTypeOf } from './iam/principal.js';
 import { ServerSecret } from './iam/server-secret.js';
@@ -178,7 +178,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   const router = new RegionRouter(config.regions);
   const views = new Map<string, RegionRegistry>(router.names().map((name) => [name, regionView(registry, name)]));
   const registryOf = (region: string) => views.get(region)!;
-  const credentials = new RegistryCredentials(iam, new FailureLimiter(config.tokenFailuresPerMinute, 60_000, Date.now));
+  const credentials = new RegistryCredentials(iam, new LoginThrottle(config.tokenFailuresPerMinute));
   const grants = new RegistryGrants(iam.authorization, registry.namespaces);
   const tokens = new RegistryTokens(iam.signingKeys, config.registryTokenSeconds, systemClock);
   // A token names who it is for; whether they own the account is asked again when policies decide.

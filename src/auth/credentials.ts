@@ -1,5 +1,5 @@
 import { IamError } from '../iam/errors.js';
-import type { FailureLimiter } from '../iam/failure-limiter.js';
+import type { LoginThrottle } from '../iam/login-throttle.js';
 import type { Iam } from '../iam/iam.js';
 import { subTypeOf, type Principal } from '../iam/principal.js';
 import { OciError } from '../oci/errors.js';
@@ -27,37 +27,32 @@ function unauthorized(message: string): OciError {
  * Registry credentials as `docker login -u <kind> -p <secret>` sends them: `iamapikey` with an API
  * key (user or service ID), `iambearer` with an IAM access token, `iamrefresh` with an IAM refresh
  * token (the CLI's, or one this registry issued). Anything else is refused, naming the three. A
- * client that keeps failing is refused for the rest of the minute (429), wherever it logs in.
+ * client or secret that keeps failing is answered 429 for the rest of the minute, wherever it logs in;
+ * a valid credential is never refused for the failures of others.
  */
 export class RegistryCredentials {
   constructor(
     private readonly iam: Iam,
-    private readonly limiter: FailureLimiter,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** `client` is who to count failures against (the client address). */
   async login(username: string, password: string, client: string): Promise<Login> {
-    return this.counted(client, () => this.check(username, password));
+    return this.counted(client, password, () => this.check(username, password));
   }
 
   /** A refresh token (docker's identity token, or the CLI's), left usable for the next time. */
   async refresh(token: string, client: string): Promise<Login> {
-    return this.counted(client, () => this.refreshSession(token));
+    return this.counted(client, token, () => this.refreshSession(token));
   }
 
-  /** Refuses a client that failed too often; counts this attempt's failure against it. */
-  private async counted(client: string, attempt: () => Promise<Login>): Promise<Login> {
+  /** Counts a failure against the client and the secret; a valid secret always works (see LoginThrottle). */
+  private async counted(client: string, secret: string, attempt: () => Promise<Login>): Promise<Login> {
     try {
-      this.limiter.check(client);
+      return await this.throttle.attempt(client, secret, attempt, (error) => error instanceof OciError && error.code === 'UNAUTHORIZED');
     } catch (error) {
-      if (!(error instanceof IamError)) throw error;
-      throw new OciError('TOOMANYREQUESTS', undefined, { message: `too many failed logins from this client; ${error.details ?? 'try again later'}`, headers: { 'Retry-After': '60' } });
-    }
-    try {
-      return await attempt();
-    } catch (error) {
-      if (error instanceof OciError && error.code === 'UNAUTHORIZED') this.limiter.recordFailure(client);
-      throw error;
+      if (!(error instanceof IamError) || error.status !== 429) throw error;
+      throw new OciError('TOOMANYREQUESTS', undefined, { message: `too many failed logins; ${error.details ?? 'try again later'}`, headers: { 'Retry-After': '60' } });
     }
   }
 

@@ -43,7 +43,7 @@ export interface BerthConfig {
   regions: RegionConfig[];
   /** How long a registry token from `/oauth/token` is valid. */
   registryTokenSeconds: number;
-  /** Failed token requests one client may make per minute before it is answered 429. */
+  /** Failed logins one client, or one secret, may make per minute before further failures are answered 429. */
   tokenFailuresPerMinute: number;
   /** How long an IAM refresh token stays valid (IBM's maximum is 72 hours). */
   refreshTokenHours: number;

@@ -5,10 +5,13 @@ interface Window {
   failures: number;
 }
 
+/** Windows kept at most: a flood of distinct keys evicts the oldest instead of growing memory. */
+const MAX_WINDOWS = 10_000;
+
 /**
- * Counts failed authentications per client (fixed windows) and refuses a client that failed too
- * often until its window ends, so API keys cannot be guessed at speed. Per node and in memory: a
- * cluster of N nodes allows N times the rate, which still makes guessing a 256-bit key hopeless.
+ * Counts failures per key (a client address, a credential's fingerprint) in fixed windows and
+ * refuses a key that failed too often until its window ends. Per node and in memory: a cluster of
+ * N nodes allows N times the rate.
  */
 export class FailureLimiter {
   private readonly windows = new Map<string, Window>();
@@ -21,11 +24,16 @@ export class FailureLimiter {
 
   /** Throws 429 when `client` used up its failures in the current window. */
   check(client: string): void {
+    const refusal = this.refusal(client);
+    if (refusal) throw refusal;
+  }
+
+  /** The 429 for `client` when it used up its failures in the current window. */
+  refusal(client: string): IamError | undefined {
     const window = this.current(client);
-    if (window && window.failures >= this.maxFailures) {
-      const retryAfter = Math.ceil((window.startedAt + this.windowMs - this.clock()) / 1000);
-      throw new IamError(429, 'BXNIM0429E', 'Too many failed attempts. Try again later.', `retry after ${retryAfter} s`);
-    }
+    if (!window || window.failures < this.maxFailures) return undefined;
+    const retryAfter = Math.ceil((window.startedAt + this.windowMs - this.clock()) / 1000);
+    return new IamError(429, 'BXNIM0429E', 'Too many failed attempts. Try again later.', `retry after ${retryAfter} s`);
   }
 
   recordFailure(client: string): void {
@@ -33,7 +41,7 @@ export class FailureLimiter {
     const window = this.current(client) ?? { startedAt: now, failures: 0 };
     window.failures += 1;
     this.windows.set(client, window);
-    if (this.windows.size > 10_000) this.prune(now);
+    if (this.windows.size > MAX_WINDOWS) this.prune(now);
   }
 
   private current(client: string): Window | undefined {
@@ -48,6 +56,11 @@ export class FailureLimiter {
   private prune(now: number): void {
     for (const [client, window] of this.windows) {
       if (now - window.startedAt >= this.windowMs) this.windows.delete(client);
+    }
+    // Still full: the oldest windows go first (a Map iterates in insertion order).
+    for (const client of this.windows.keys()) {
+      if (this.windows.size <= MAX_WINDOWS) break;
+      this.windows.delete(client);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addNamespaces, basicAuth, registryToken } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -32,7 +33,8 @@ async function proxiedServer(trustedProxies: string[]): Promise<TestServer & { l
 
 /** A login with a bad key, as sent through the proxy. */
 async function badLogin(server: TestServer, headers: Record<string, string>): Promise<number> {
-  const response = await fetch(`${server.url}/oauth/token?service=registry`, { headers: { authorization: basicAuth('x'.repeat(43)), ...headers } });
+  // A fresh wrong key each time: the same one retried is throttled on its own, from any address.
+  const response = await fetch(`${server.url}/oauth/token?service=registry`, { headers: { authorization: basicAuth(randomBytes(32).toString('base64url')), ...headers } });
   await response.body?.cancel();
   return response.status;
 }

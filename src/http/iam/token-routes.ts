@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { IamError, iamErrors } from '../../iam/errors.js';
-import { FailureLimiter } from '../../iam/failure-limiter.js';
+import { LoginThrottle } from '../../iam/login-throttle.js';
 import type { Iam } from '../../iam/iam.js';
 import type { TokenClient } from '../../iam/token-service.js';
 import { sendTokenError, toIamError } from './errors.js';
@@ -19,7 +19,7 @@ function basicClient(header: string | undefined): TokenClient | undefined {
 
 /** `POST /identity/token` and `GET /identity/keys` (the JWKS). */
 export async function tokenRoutes(app: FastifyInstance, deps: { iam: Iam; failuresPerMinute: number }): Promise<void> {
-  const limiter = new FailureLimiter(deps.failuresPerMinute, 60_000, Date.now);
+  const throttle = new LoginThrottle(deps.failuresPerMinute);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
     done(null, new URLSearchParams(body as string));
   });
@@ -33,15 +33,16 @@ export async function tokenRoutes(app: FastifyInstance, deps: { iam: Iam; failur
     if (!(request.body instanceof URLSearchParams)) {
       throw iamErrors.invalidRequest('the body must be application/x-www-form-urlencoded');
     }
-    limiter.check(request.ip);
+    const form = request.body;
+    const secret = form.get('apikey') ?? form.get('refresh_token') ?? form.get('password') ?? undefined;
+    const refused = (error: unknown) => error instanceof IamError && error.status < 500;
     try {
-      const response = await deps.iam.tokens.grant(request.body, basicClient(request.headers.authorization));
+      const response = await throttle.attempt(request.ip, secret, () => deps.iam.tokens.grant(form, basicClient(request.headers.authorization)), refused);
       return reply.header('cache-control', 'no-store').send(response);
     } catch (error) {
-      if (error instanceof IamError && error.status < 500) {
-        limiter.recordFailure(request.ip);
+      if (refused(error)) {
         // Never the secret: the grant type and the answer are enough to see an attack.
-        request.log.warn({ client: request.ip, grantType: request.body.get('grant_type'), errorCode: error.errorCode }, 'token request refused');
+        request.log.warn({ client: request.ip, grantType: form.get('grant_type'), errorCode: (error as IamError).errorCode }, 'token request refused');
       }
       throw error;
     }
