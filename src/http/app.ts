@@ -11,6 +11,7 @@ import type { Iam } from '../iam/iam.js';
 import type { RegionRegistry } from '../registry/regional.js';
 import type { Registry } from '../registry/registry.js';
 import { managementRoutes } from './cr/management-routes.js';
+import { registerBodyIdleTimeout } from './body-idle.js';
 import { registerDrain } from './drain.js';
 import { registerHealth } from './health.js';
 import { identityRoutes } from './iam/identity-routes.js';
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     routerOptions: { ignoreDuplicateSlashes: false },
   });
   registerDrain(app);
+  registerBodyIdleTimeout(app, deps.config.bodyIdleSeconds);
   registerRequestLog(app);
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);

@@ -41,6 +41,9 @@ export function toOciError(error: unknown): OciError {
   return new OciError('UNKNOWN');
 }
 
+/** The most of an unread body read and dropped before an answer to a closing client. */
+const DRAIN_LIMIT = 256 * 1024 * 1024;
+
 /**
  * A request refused before its body was read (a quota refusal at POST or PATCH, a manifest over
  * the limit) has its body still arriving. Node answers a keep-alive client at once and then reads
@@ -51,9 +54,17 @@ export function toOciError(error: unknown): OciError {
 async function drainForClosingClient(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const body = request.raw;
   if (reply.raw.shouldKeepAlive || body.complete || body.destroyed) return;
+  // Bounded: past DRAIN_LIMIT the answer goes out anyway; a silent body is cut off by the body idle timeout.
+  if (Number(request.headers['content-length']) > DRAIN_LIMIT) return;
+  let drained = 0;
   await new Promise<void>((resolve) => {
-    body.once('end', resolve).once('close', resolve).once('error', () => resolve());
-    body.resume();
+    const onData = (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained <= DRAIN_LIMIT) return;
+      body.off('data', onData).pause();
+      resolve();
+    };
+    body.on('data', onData).once('end', resolve).once('close', resolve).once('error', () => resolve());
   });
 }
 
