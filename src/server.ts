@@ -206,7 +206,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
   });
-  const listeners = new RegionListeners(router, handler);
+  const listeners = new RegionListeners(router, handler, config);
   const jobs = startJobs(registry, config, new JobLeases(database.db), metrics, app.log);
   return {
     app,

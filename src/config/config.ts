@@ -49,6 +49,8 @@ export interface BerthConfig {
   refreshTokenHours: number;
   /** Upload sessions idle this long are cancelled and their staged bytes removed. */
   uploadIdleHours: number;
+  /** Connections one listener holds at once (`BERTH_MAX_CONNECTIONS`). */
+  maxConnections: number;
   /** A request body silent this long has its connection closed (`BERTH_BODY_IDLE_SECONDS`; 0: never). */
   bodyIdleSeconds: number;
   /** Seconds SIGTERM waits for in-flight requests before closing them. */
@@ -159,6 +161,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     tokenFailuresPerMinute: 20,
     refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),
     uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),
+    maxConnections: parsePositive(fromEnv('BERTH_MAX_CONNECTIONS') ?? '10000', 'BERTH_MAX_CONNECTIONS'),
     bodyIdleSeconds: parseCount(fromEnv('BERTH_BODY_IDLE_SECONDS') ?? '60', 'BERTH_BODY_IDLE_SECONDS'),
     shutdownGraceSeconds: 30,
     gc: {

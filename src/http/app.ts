@@ -1,4 +1,4 @@
-import { createServer, type RequestListener } from 'node:http';
+import type { RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Registry as MetricsRegistry } from 'prom-client';
@@ -19,6 +19,7 @@ import { policyRoutes } from './iam/policy-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
 import { notFoundPlugin } from './not-found.js';
+import { answerClientError, createLimitedServer } from './server-limits.js';
 import { oauthTokenRoutes } from './oauth/token-routes.js';
 import { registerRequestLog } from './request-log.js';
 import { v2Plugin } from './v2/plugin.js';
@@ -54,8 +55,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     },
     serverFactory: (listener) => {
       handler = listener;
-      return createServer(listener);
+      return createLimitedServer(listener, deps.config, { ownClientErrors: false });
     },
+    clientErrorHandler: answerClientError,
     // Our own onResponse hook writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     // Layers take as long as they take: no whole-request timeout, only the header timeout.

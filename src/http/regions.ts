@@ -1,7 +1,8 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { RegionConfig } from '../config/regions.js';
+import { createLimitedServer, type ServerLimits } from './server-limits.js';
 
 /**
  * Which region a request reached: a region with a listener of its own owns every request that
@@ -67,12 +68,13 @@ export class RegionListeners {
   constructor(
     private readonly router: RegionRouter,
     private readonly handler: RequestListener,
+    private readonly limits: ServerLimits,
   ) {}
 
   async listen(host: string): Promise<Record<string, number>> {
     const ports: Record<string, number> = {};
     for (const region of this.router.ownListeners()) {
-      const server = createServer({ requestTimeout: 0 }, this.handler);
+      const server = createLimitedServer(this.handler, this.limits, { ownClientErrors: true });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(region.port, host, () => resolve());
