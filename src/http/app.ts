@@ -18,7 +18,7 @@ import { identityRoutes } from './iam/identity-routes.js';
 import { policyRoutes } from './iam/policy-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
-import { notFoundPlugin } from './not-found.js';
+import { notFoundPlugin, registerNulGuard } from './surfaces.js';
 import { answerClientError, createLimitedServer } from './server-limits.js';
 import { oauthTokenRoutes } from './oauth/token-routes.js';
 import { registerRequestLog } from './request-log.js';
@@ -73,6 +73,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   });
   registerDrain(app);
   registerBodyIdleTimeout(app, deps.config.bodyIdleSeconds);
+  registerNulGuard(app);
   registerRequestLog(app);
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);

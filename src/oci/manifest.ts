@@ -69,11 +69,17 @@ function parseDescriptorList(value: unknown, where: string): Descriptor[] {
  */
 export function parseManifest(bytes: Buffer, contentType: string | undefined): ParsedManifest {
   let body: unknown;
+  let nul = false;
   try {
-    body = JSON.parse(bytes.toString('utf8'));
+    // A NUL in a string cannot be stored as text (artifactType, annotations): such a manifest is refused.
+    body = JSON.parse(bytes.toString('utf8'), (key, value: unknown) => {
+      if (key.includes('\0') || (typeof value === 'string' && value.includes('\0'))) nul = true;
+      return value;
+    });
   } catch {
     throw invalid('manifest is not valid JSON');
   }
+  if (nul) throw invalid('manifest holds a NUL character (\\u0000) in a string');
   if (!isObject(body)) throw invalid('manifest must be a JSON object');
 
   const declared = bareMediaType(contentType);

@@ -34,6 +34,6 @@ export const managementErrors = {
   manifestList: (reference: string) =>
     new ManagementError(400, 'CRG0033E', `The image '${reference}' is a manifest list; inspect one of its platform images by digest.`),
   notInTrash: (reference: string) => new ManagementError(404, 'CRG0040E', `The image '${reference}' is not in the trash.`),
-  unknownEndpoint: (method: string, path: string) => new ManagementError(404, 'CRG0404E', `There is no ${method} ${path} in the Container Registry API.`),
+  unknownEndpoint: (what: string) => new ManagementError(404, 'CRG0404E', `There is no ${what} in the Container Registry API.`),
   internal: () => new ManagementError(500, 'CRG0500E', 'The request could not be processed.'),
 };

@@ -7,7 +7,7 @@ import type { V2Context, V2Dependencies, V2Options } from './context.js';
 import { locationsUnder } from './locations.js';
 import { sendOciError } from './oci-errors.js';
 import { matchV2Route, type V2Route } from './routes.js';
-import { isIamPathUnderV2, sendNotFound } from '../not-found.js';
+import { isIamPathUnderV2, sendNotFound } from '../surfaces.js';
 
 /** The access a route needs, in token-scope terms. */
 function accessFor(route: V2Route, name: string): Access | undefined {
