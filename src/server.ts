@@ -168,6 +168,8 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   let iam: Iam;
   try {
     iam = iamOver(config, database);
+    // Keys stored before they were sealed get sealed now; a node whose secret cannot open them stops here.
+    await iam.signingKeys.sealStoredKeys();
   } catch (error) {
     storage.close();
     await database.close();

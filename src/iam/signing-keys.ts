@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { IamContext } from './context.js';
+import { ServerSecret, UnsealError } from './server-secret.js';
 
 export interface SigningKey {
   kid: string;
@@ -11,6 +12,12 @@ export interface SigningKey {
  * The RS256 keys that sign IAM access tokens. The newest unretired key signs; every key retired
  * less than `keepRetiredSeconds` ago stays in the JWKS so tokens it signed still verify.
  */
+/** What the private keys are sealed for (a key derived for this use only). */
+const PURPOSE = 'signing-key';
+
+/** The stored signing key cannot be opened with this node's secret. */
+export class SigningKeyLockedError extends Error {}
+
 /** How long a node keeps signing with the key it loaded before looking for a newer one. */
 const SIGNER_CACHE_MS = 60_000;
 /** How long a node trusts its copy of the public keys before reading them again. */
@@ -37,10 +44,7 @@ export class SigningKeys {
       row = await this.newestActive();
     }
     if (!row) throw new Error('no signing key could be created');
-    const privateKey =
-      this.current?.kid === row.kid
-        ? this.current.privateKey
-        : ((await importJWK(JSON.parse(row.private_jwk) as JWK, 'RS256')) as CryptoKey);
+    const privateKey = this.current?.kid === row.kid ? this.current.privateKey : ((await importJWK(this.privateJwk(row), 'RS256')) as CryptoKey);
     this.current = { kid: row.kid, privateKey, loadedAt: this.ctx.clock() };
     return this.current;
   }
@@ -58,7 +62,7 @@ export class SigningKeys {
         .insertInto('signing_keys')
         .values({
           kid,
-          private_jwk: JSON.stringify(await exportJWK(privateKey)),
+          private_jwk: this.ctx.secret.seal(JSON.stringify(await exportJWK(privateKey)), PURPOSE, kid),
           public_jwk: JSON.stringify(publicJwk),
           created_at: now,
           retired_at: null,
@@ -93,6 +97,36 @@ export class SigningKeys {
       this.published = { keys: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid ?? '')), at: this.ctx.clock() };
     }
     return this.published.keys;
+  }
+
+  /**
+   * Seals private keys stored in plain JWK (before they were sealed), and checks that this node's
+   * secret opens the signing key: run at start, so a node with another BERTH_SECRET fails at once.
+   */
+  async sealStoredKeys(): Promise<void> {
+    const rows = await this.ctx.db.selectFrom('signing_keys').select(['kid', 'private_jwk']).execute();
+    for (const row of rows) {
+      if (ServerSecret.isSealed(row.private_jwk)) continue;
+      await this.ctx.db
+        .updateTable('signing_keys')
+        .set({ private_jwk: this.ctx.secret.seal(row.private_jwk, PURPOSE, row.kid) })
+        .where('kid', '=', row.kid)
+        .where('private_jwk', '=', row.private_jwk)
+        .execute();
+    }
+    const active = await this.newestActive();
+    if (active) this.privateJwk(active);
+  }
+
+  private privateJwk(row: { kid: string; private_jwk: string }): JWK {
+    // A node may read a row another node has not sealed yet (during an upgrade).
+    if (!ServerSecret.isSealed(row.private_jwk)) return JSON.parse(row.private_jwk) as JWK;
+    try {
+      return JSON.parse(this.ctx.secret.unseal(row.private_jwk, PURPOSE, row.kid)) as JWK;
+    } catch (error) {
+      if (!(error instanceof UnsealError)) throw error;
+      throw new SigningKeyLockedError(`signing key ${row.kid} does not open under this node's secret: every node must have the same BERTH_SECRET as the one that made it`);
+    }
   }
 
   private newestActive() {
