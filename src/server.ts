@@ -24,6 +24,7 @@ import { JobLeases } from './jobs/leases.js';
 import { JobRunner } from './jobs/runner.js';
 import { bootstrapOwner } from './iam/bootstrap.js';
 import { LoginThrottle } from './iam/login-throttle.js';
+import { TlsCertificate } from './http/tls.js';
 import { createIam, type Iam } from './iam/iam.js';
 import { subTypeOf } from './iam/principal.js';
 import { ServerSecret } from './iam/server-secret.js';
@@ -39,6 +40,8 @@ export interface Berth {
    * answers the ports each region's registry is reachable on.
    */
   listen(options?: { host?: string; port?: number }): Promise<{ port: number; regions: Record<string, number> }>;
+  /** Reads the TLS certificate and key again (SIGHUP) for new connections; false without TLS. Throws, keeping the current one, if they cannot be read. */
+  reloadTls(): boolean;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
 }
@@ -127,7 +130,7 @@ function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
   const secret = config.secret
     ? ServerSecret.fromValue(config.secret)
     : ServerSecret.fromFile(join(config.dataDir, 'keys', 'server-secret'));
-  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const publicUrl = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`;
   return createIam({
     db: database.db,
     secret,
@@ -159,6 +162,8 @@ export async function openRegistry(config: BerthConfig): Promise<{ registry: Reg
 
 /** The composition root: every dependency is built here and passed down explicitly. */
 export async function createBerth(config: BerthConfig, options: BerthOptions = {}): Promise<Berth> {
+  // First: a certificate that cannot be read fails the start before anything is opened.
+  const tls = config.tls ? new TlsCertificate(config.tls) : undefined;
   const storage = await openStore(config, options);
   const database = await openConfiguredDatabase(config, options.databaseSchema).catch((error: unknown) => {
     storage.close();
@@ -207,8 +212,9 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),
     authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(tls ? { tls } : {}),
   });
-  const listeners = new RegionListeners(router, handler, config);
+  const listeners = new RegionListeners(router, handler, config, tls);
   const jobs = startJobs(registry, config, new JobLeases(database.db), metrics, app.log);
   return {
     app,
@@ -222,6 +228,11 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
       const regions = await listeners.listen(host);
       for (const name of router.names()) regions[name] ??= port;
       return { port, regions };
+    },
+    reloadTls() {
+      if (!tls) return false;
+      tls.reload();
+      return true;
     },
     async close() {
       await Promise.all([app.close(), listeners.close(), jobs.stop()]);

@@ -16,6 +16,8 @@ interface ServeFlags {
   s3Bucket?: string;
   s3Region?: string;
   s3Prefix?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** Printed once, to the terminal and never to the log: the only time the key exists in the clear. */
@@ -53,6 +55,8 @@ export function registerServe(program: Command): void {
     .option('--s3-bucket <name>', 'bucket for blobs (env BERTH_S3_BUCKET)', undefined)
     .option('--s3-region <name>', 'bucket region (env BERTH_S3_REGION, default us-east-1)', undefined)
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket (env BERTH_S3_PREFIX)', undefined)
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain; SIGHUP reloads it (env BERTH_TLS_CERT)', undefined)
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (env BERTH_TLS_KEY)', undefined)
     .addHelpText('after', '\nExample:\n  berth serve --data ./berth-data --port 5000\n')
     .action(async (flags: ServeFlags) => {
       const input: ConfigInput = {};
@@ -63,7 +67,7 @@ export function registerServe(program: Command): void {
       if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
       if (flags.gcInterval !== undefined) input.gcInterval = flags.gcInterval;
       if (flags.gcDelay !== undefined) input.gcDelay = flags.gcDelay;
-      for (const key of ['storage', 's3Endpoint', 's3Bucket', 's3Region', 's3Prefix'] as const) {
+      for (const key of ['storage', 's3Endpoint', 's3Bucket', 's3Region', 's3Prefix', 'tlsCert', 'tlsKey'] as const) {
         if (flags[key] !== undefined) input[key] = flags[key];
       }
       const config = loadConfig(input);
@@ -72,7 +76,15 @@ export function registerServe(program: Command): void {
       const berth = await createBerth(config);
       const { regions } = await berth.listen();
       berth.app.log.info({ regions }, 'listening');
-      if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `http://${config.host}:${config.port}`);
+      if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`);
+      // A renewed certificate is served to new connections; one that cannot be read leaves the old in place.
+      process.on('SIGHUP', () => {
+        try {
+          if (berth.reloadTls()) berth.app.log.info('reloaded the TLS certificate');
+        } catch (error) {
+          berth.app.log.error({ err: error }, 'could not reload the TLS certificate; still serving the previous one');
+        }
+      });
 
       let stopping = false;
       const stop = (signal: string) => {

@@ -7,6 +7,12 @@ import { parseTrustedProxies } from './trusted-proxies.js';
 /** IBM's Container Registry plans: Free has limits, Standard has none. */
 export type PlanName = 'Free' | 'Standard';
 
+/** Where the certificate chain and its private key are (PEM files). */
+export interface TlsFiles {
+  certPath: string;
+  keyPath: string;
+}
+
 /** Every setting Berth reads, after flags, environment and defaults are merged and validated. */
 export interface BerthConfig {
   host: string;
@@ -49,6 +55,8 @@ export interface BerthConfig {
   refreshTokenHours: number;
   /** Upload sessions idle this long are cancelled and their staged bytes removed. */
   uploadIdleHours: number;
+  /** HTTPS on every listener with this certificate and key (`--tls-cert`/`--tls-key`, `BERTH_TLS_CERT`/`BERTH_TLS_KEY`). */
+  tls?: TlsFiles;
   /** Connections one listener holds at once (`BERTH_MAX_CONNECTIONS`). */
   maxConnections: number;
   /** A request body silent this long has its connection closed (`BERTH_BODY_IDLE_SECONDS`; 0: never). */
@@ -78,9 +86,19 @@ export interface ConfigInput extends StorageFlags {
   deleteEnabled?: boolean;
   gcInterval?: string;
   gcDelay?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 export class ConfigError extends Error {}
+
+/** Both files or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP. */
+function parseTls(cert: string | undefined, key: string | undefined): TlsFiles | undefined {
+  if (cert === undefined && key === undefined) return undefined;
+  if (cert === undefined || cert === '') throw new ConfigError('BERTH_TLS_KEY (--tls-key) is set but BERTH_TLS_CERT (--tls-cert) is not: give both, or neither for plain HTTP');
+  if (key === undefined || key === '') throw new ConfigError('BERTH_TLS_CERT (--tls-cert) is set but BERTH_TLS_KEY (--tls-key) is not: give both, or neither for plain HTTP');
+  return { certPath: resolve(cert), keyPath: resolve(key) };
+}
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -180,6 +198,8 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
   const clash = config.regions.find((region) => region.port !== undefined && region.port !== 0 && region.port === config.port);
   if (clash) throw new ConfigError(`BERTH_REGIONS gives region ${clash.name} port ${clash.port}, the main listener's; leave the port out to serve it there`);
   if (databaseUrl) config.databaseUrl = databaseUrl;
+  const tls = parseTls(flags.tlsCert ?? fromEnv('BERTH_TLS_CERT'), flags.tlsKey ?? fromEnv('BERTH_TLS_KEY'));
+  if (tls) config.tls = tls;
   const publicUrl = fromEnv('BERTH_PUBLIC_URL');
   if (publicUrl !== undefined) {
     if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`BERTH_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);

@@ -20,6 +20,7 @@ import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
 import { notFoundPlugin, registerNulGuard } from './surfaces.js';
 import { answerClientError, createLimitedServer } from './server-limits.js';
+import type { TlsCertificate } from './tls.js';
 import { oauthTokenRoutes } from './oauth/token-routes.js';
 import { registerRequestLog } from './request-log.js';
 import { v2Plugin } from './v2/plugin.js';
@@ -42,6 +43,8 @@ export interface AppDependencies {
   authorizer: Authorizer;
   /** A pino destination; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
+  /** HTTPS with this certificate; plain HTTP without. */
+  tls?: TlsCertificate;
 }
 
 /** The app, and the request handler that further listeners (regions with ports of their own) hand requests to. */
@@ -55,7 +58,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     },
     serverFactory: (listener) => {
       handler = listener;
-      return createLimitedServer(listener, deps.config, { ownClientErrors: false });
+      return createLimitedServer(listener, deps.config, { ownClientErrors: false, tls: deps.tls });
     },
     clientErrorHandler: answerClientError,
     // Our own onResponse hook writes the one line per request.

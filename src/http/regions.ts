@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { RegionConfig } from '../config/regions.js';
 import { createLimitedServer, type ServerLimits } from './server-limits.js';
+import type { TlsCertificate } from './tls.js';
 
 /**
  * Which region a request reached: a region with a listener of its own owns every request that
@@ -69,12 +70,13 @@ export class RegionListeners {
     private readonly router: RegionRouter,
     private readonly handler: RequestListener,
     private readonly limits: ServerLimits,
+    private readonly tls: TlsCertificate | undefined,
   ) {}
 
   async listen(host: string): Promise<Record<string, number>> {
     const ports: Record<string, number> = {};
     for (const region of this.router.ownListeners()) {
-      const server = createLimitedServer(this.handler, this.limits, { ownClientErrors: true });
+      const server = createLimitedServer(this.handler, this.limits, { ownClientErrors: true, tls: this.tls });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(region.port, host, () => resolve());

@@ -1,5 +1,7 @@
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { TlsCertificate } from './tls.js';
 
 export interface ServerLimits {
   /** Connections one listener holds at once; more are closed as they come (`BERTH_MAX_CONNECTIONS`). */
@@ -23,9 +25,20 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
   socket.destroySoon();
 }
 
-/** An HTTP server with Berth's limits: no whole-request timeout (layers take as long as they take), a head timeout and size, a connection cap. */
-export function createLimitedServer(listener: RequestListener, limits: ServerLimits, options: { ownClientErrors: boolean }): Server {
-  const server = createServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS, maxHeaderSize: MAX_HEADER_BYTES }, listener);
+/**
+ * An HTTP server (HTTPS with `tls`) with Berth's limits: no whole-request timeout (layers take as
+ * long as they take), a head timeout and size, a connection cap.
+ */
+export function createLimitedServer(listener: RequestListener, limits: ServerLimits, options: { ownClientErrors: boolean; tls?: TlsCertificate | undefined }): Server {
+  const settings = { requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS, maxHeaderSize: MAX_HEADER_BYTES };
+  let server: Server;
+  if (options.tls) {
+    const secure = createHttpsServer({ ...settings, ...options.tls.options }, listener);
+    options.tls.serve(secure);
+    server = secure;
+  } else {
+    server = createServer(settings, listener);
+  }
   server.maxConnections = limits.maxConnections;
   // Fastify's own server gets the handler through its clientErrorHandler option instead.
   if (options.ownClientErrors) server.on('clientError', answerClientError);

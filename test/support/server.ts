@@ -98,9 +98,9 @@ async function start(options: TestServerOptions, cleanup: Cleanup): Promise<Test
   });
   const listening = await berth.listen({ host: '127.0.0.1', port: 0 });
   const port = listening.port;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${config.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const regions = Object.fromEntries(
-    Object.entries(listening.regions).map(([name, regionPort]) => [name, { url: `http://127.0.0.1:${regionPort}`, host: `127.0.0.1:${regionPort}` }]),
+    Object.entries(listening.regions).map(([name, regionPort]) => [name, { url: `${config.tls ? 'https' : 'http'}://127.0.0.1:${regionPort}`, host: `127.0.0.1:${regionPort}` }]),
   );
   let closed = false;
   return {
