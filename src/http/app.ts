@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -61,6 +62,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
       return createLimitedServer(listener, deps.config, { ownClientErrors: false, tls: deps.tls });
     },
     clientErrorHandler: answerClientError,
+    // Unique across nodes: the id a client quotes (X-Request-Id, error bodies) finds the log line.
+    genReqId: () => randomUUID(),
     // Our own onResponse hook writes the one line per request.
     logController: new LogController({ disableRequestLogging: true }),
     // Layers take as long as they take: no whole-request timeout, only the header timeout.
@@ -78,6 +81,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   registerBodyIdleTimeout(app, deps.config.bodyIdleSeconds);
   registerNulGuard(app);
   registerRequestLog(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);
   // Berth's own discovery (IBM's CLI has its table built in): which regions, at which registry hosts.

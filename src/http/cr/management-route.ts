@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Resource } from '../../iam/authorize.js';
 import type { SubjectAccess } from '../../iam/authorization.js';
@@ -63,7 +62,7 @@ const REGISTRY_ERRORS: Record<RegistryErrorKind, { status: number; code: string 
 /** Any failure as a ManagementError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
 /** The management API's error body: `{"code": "CRG…E", "message": …, "request-id": …}`. */
 export function sendManagementError(reply: FastifyReply, failure: ManagementError): FastifyReply {
-  return reply.code(failure.status).header('content-type', 'application/json').send({ code: failure.code, message: failure.message, 'request-id': randomUUID() });
+  return reply.code(failure.status).header('content-type', 'application/json').send({ code: failure.code, message: failure.message, 'request-id': reply.request.id });
 }
 
 export function toManagementError(error: unknown): ManagementError {

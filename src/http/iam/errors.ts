@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IamError } from '../../iam/errors.js';
 
@@ -9,7 +8,7 @@ export function sendTokenError(request: FastifyRequest, reply: FastifyReply, err
     .header('content-type', 'application/json')
     .send({
       context: {
-        requestId: randomUUID(),
+        requestId: request.id,
         requestType: 'incoming.Identity_Token',
         userAgent: request.headers['user-agent'] ?? '',
         url: `${request.protocol}://${request.host}`,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IamError } from '../../iam/errors.js';
 import { IdentityError, identityErrors } from '../../iam/identity-errors.js';
@@ -26,7 +25,7 @@ export function toIdentityError(error: unknown): IdentityError {
 
 /** IBM's Identity API error body: a context, the status as a string, one error, and a trace id. */
 export function sendIdentityError(request: FastifyRequest, reply: FastifyReply, error: IdentityError, operation: string): FastifyReply {
-  const transactionId = randomUUID();
+  const transactionId = request.id;
   const start = Date.now() - reply.elapsedTime;
   return reply
     .code(error.status)

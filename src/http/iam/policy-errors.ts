@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { entityTag } from '../../iam/entity-tag.js';
 import { IamError } from '../../iam/errors.js';
@@ -22,7 +21,7 @@ export function toPolicyError(error: unknown): PolicyError {
  * for an authentication failure and hide the message (§0.3).
  */
 export function sendPolicyError(request: FastifyRequest, reply: FastifyReply, error: PolicyError): FastifyReply {
-  const trace = randomUUID().replaceAll('-', '');
+  const trace = request.id.replaceAll('-', '');
   const conflict = error.conflictsWith;
   const details = conflict
     ? { conflicts_with: { etag: entityTag(conflict.id, conflict.version), policy: policyView(request, conflict) } }
