@@ -43,10 +43,10 @@ describe('unknown paths and methods', () => {
       });
 
       it('IAM Policy paths, including /v2/policies beside the registry, answer the Policy API error body', async () => {
-        for (const [method, path] of [['PATCH', '/v1/policies'], ['POST', '/v2/policies'], ['GET', '/v2/policies/p-1']] as const) {
+        for (const [method, path] of [['PATCH', '/v1/policies'], ['POST', '/v2/policies'], ['GET', '/v2/policies/p-1'], ['GET', '/v2/policies?account_id=a']] as const) {
           const { status, json } = await send(method, path, body === undefined || method === 'GET' ? undefined : body);
           expect(status, `${method} ${path}`).toBe(404);
-          expect(json).toEqual({ trace: expect.any(String), errors: [{ code: 'not_found', message: `There is no ${method} ${path} in the IAM Policy API.` }], status_code: 404 });
+          expect(json).toEqual({ trace: expect.any(String), errors: [{ code: 'not_found', message: `There is no ${method} ${path.split('?')[0]} in the IAM Policy API.` }], status_code: 404 });
         }
       });
 

@@ -81,7 +81,7 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
 
   const match = matchV2Route(path, request.method);
   // IAM's collections under /v2/ (policies, roles, account users) answer in IAM's shape.
-  if (match.kind === 'none' && isIamPathUnderV2(url)) {
+  if (match.kind === 'none' && isIamPathUnderV2(url.split('?')[0]!)) {
     sendNotFound(request, reply);
     return;
   }
