@@ -3,7 +3,6 @@ import type { Server as HttpsServer } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { TlsFiles } from '../config/config.js';
 
-
 /** The certificate could not be read or does not fit its key. */
 export class TlsError extends Error {}
 
