@@ -120,6 +120,15 @@ describe('IAM Identity API', () => {
       expect(pages).toBe(Math.ceil(seen.length / 2));
     });
 
+    it('takes a bodiless POST sent with Content-Type: application/json (as IBM\'s SDKs send lock calls)', async () => {
+      const key = (await identity.createApiKey({ name: 'empty-json', iamId: owner.iamId })).result;
+      for (const action of ['lock', 'unlock'] as const) {
+        const response = await call(`/v1/apikeys/${key.id}/lock`, { method: action === 'lock' ? 'POST' : 'DELETE', headers: { 'content-type': 'application/json' }, ...(action === 'lock' ? { body: '' } : {}) });
+        expect(response.status, action).toBe(204);
+      }
+      expect((await identity.getApiKey({ id: key.id! })).result.locked).toBe(false);
+    });
+
     it('refuses a page token that is not one it issued with 400, whatever JSON it decodes to', async () => {
       for (const json of ['null', '7', '[]', '"x"', '{}', '{"offset":-1}', '{"offset":1.5}']) {
         const pagetoken = Buffer.from(json).toString('base64url');
