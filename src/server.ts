@@ -24,6 +24,7 @@ import { JobLeases } from './jobs/leases.js';
 import { JobRunner } from './jobs/runner.js';
 import { bootstrapOwner } from './iam/bootstrap.js';
 import { LoginThrottle } from './iam/login-throttle.js';
+import { AuditLog } from './audit/audit-log.js';
 import { TlsCertificate } from './http/tls.js';
 import { createIam, type Iam } from './iam/iam.js';
 import { subTypeOf } from './iam/principal.js';
@@ -144,6 +145,12 @@ function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
 export async function openIam(config: BerthConfig): Promise<{ iam: Iam; close(): Promise<void> }> {
   const database = await openConfiguredDatabase(config);
   return { iam: iamOver(config, database), close: () => database.close() };
+}
+
+/** The audit trail of the configured database, for `berth audit` run beside the servers. */
+export async function openAudit(config: BerthConfig): Promise<{ audit: AuditLog; close(): Promise<void> }> {
+  const database = await openConfiguredDatabase(config);
+  return { audit: new AuditLog(database.db, database.dialect), close: () => database.close() };
 }
 
 /** The registry over the configured database and storage, for `berth gc` run beside the servers. */

@@ -4,6 +4,7 @@ import { registerCrCommands } from './commands/cr.js';
 import { registerIamCommands } from './commands/iam.js';
 import { registerSession } from './commands/session.js';
 import { registerGc } from './gc.js';
+import { registerAudit } from './audit.js';
 import { registerKeys } from './keys.js';
 import { registerServe } from './serve.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerIamCommands(program);
   registerCrCommands(program);
   registerKeys(program);
+  registerAudit(program);
   registerGc(program);
   registerAccounts(program);
   const exitOverride = (command: Command) => {

@@ -12,6 +12,7 @@ import { iamAdministrationMigration } from './migrations/0005-iam-administration
 import { regionsMigration } from './migrations/0006-regions-namespaces.js';
 import { storageLifecycleMigration } from './migrations/0007-storage-lifecycle.js';
 import { sharedUploadsMigration } from './migrations/0008-shared-uploads.js';
+import { auditMigration } from './migrations/0009-audit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -109,6 +110,7 @@ function migrations(dialect: Dialect, defaultRegion: string): Record<string, Mig
     '0006-regions-namespaces': regionsMigration(dialect, defaultRegion),
     '0007-storage-lifecycle': storageLifecycleMigration(dialect),
     '0008-shared-uploads': sharedUploadsMigration(),
+    '0009-audit': auditMigration(),
   };
 }
 

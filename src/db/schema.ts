@@ -200,6 +200,31 @@ export interface IdentityHistoryTable {
   message: string;
 }
 
+/** One audit event in its account's hash chain (see src/audit/chain.ts). */
+export interface AuditEventsTable {
+  account_id: string;
+  seq: number;
+  at: number;
+  action: string;
+  outcome: string;
+  reason: string | null;
+  principal_id: string | null;
+  principal_name: string | null;
+  target: string | null;
+  namespace: string | null;
+  client: string | null;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The last event of each account's chain: what the next one links to. */
+export interface AuditChainsTable {
+  account_id: string;
+  seq: number;
+  hash: string;
+}
+
 /** A deleted image: its manifest, as it was, and its tags, until it is restored or expires. */
 export interface TrashTable {
   repository: string;
@@ -266,4 +291,6 @@ export interface Database {
   trash: TrashTable;
   quotas: QuotasTable;
   job_leases: JobLeasesTable;
+  audit_events: AuditEventsTable;
+  audit_chains: AuditChainsTable;
 }
