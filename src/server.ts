@@ -109,7 +109,7 @@ async function openStore(config: BerthConfig, options: BerthOptions): Promise<{ 
 /** The registry's services over a database, with the blob store and lifecycle settings. */
 function registryOver(config: BerthConfig, database: DatabaseHandle, store: BlobStore, clock: Clock = systemClock): Registry {
   return createRegistry(
-    { db: database.db, dialect: database.dialect, store, clock, graceMs: config.gc.delayMs },
+    { db: database.db, dialect: database.dialect, store, clock, graceMs: config.gc.delayMs, audit: new AuditLog(database.db, database.dialect) },
     { trashDays: config.trashDays, defaultPlan: config.defaultPlan, gcDelayMs: config.gc.delayMs, uploadIdleMs: uploadIdleMs(config) },
   );
 }

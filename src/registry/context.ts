@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/database.js';
@@ -7,6 +8,8 @@ import type { Clock } from './clock.js';
 /** What every registry service works with; built once per app, passed explicitly. */
 export interface RegistryContext {
   db: Kysely<Database>;
+  /** Where changes are recorded, in their own transactions; absent, nothing is. */
+  audit?: AuditLog;
   dialect: Dialect;
   store: BlobStore;
   clock: Clock;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Actor } from '../audit/actor.js';
 import type { Database } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
 import { digestOf } from '../oci/digest.js';
@@ -6,6 +7,7 @@ import { OciError } from '../oci/errors.js';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { batches, ensureRepository, type RegistryContext } from './context.js';
 import { ManifestRemoval } from './manifest-removal.js';
+import { namespaceOf, ownerOfRepository } from './namespaces.js';
 import type { Quotas } from './quotas.js';
 import type { ManifestReference } from './references.js';
 
@@ -59,6 +61,7 @@ export class Manifests {
     reference: ManifestReference,
     content: Buffer,
     contentType: string | undefined,
+    actor?: Actor,
   ): Promise<PushedManifest> {
     const algorithm = reference.kind === 'digest' ? reference.digest.algorithm : 'sha256';
     const digest = digestOf(content, algorithm);
@@ -111,8 +114,17 @@ export class Manifests {
           .onConflict((oc) => oc.columns(['repository', 'name']).doUpdateSet({ digest, updated_at: now }))
           .execute();
       }
+      if (actor) await this.recordPush(trx, repository, reference.kind === 'tag' ? `:${reference.tag}` : `@${digest}`, actor, now);
     });
     return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
+  }
+
+  /** The push's audit event, in the push's own transaction, in the chain of the namespace's account. */
+  private async recordPush(trx: Kysely<Database>, repository: string, suffix: string, actor: Actor, now: number): Promise<void> {
+    const owner = this.ctx.audit && (await ownerOfRepository(trx, repository));
+    if (!owner) return;
+    const name = repository.slice(owner.region.length + 1);
+    await this.ctx.audit!.append(trx, owner.accountId, { at: now, action: 'container-registry.image.push', outcome: 'success', reason: null, target: `${name}${suffix}`, namespace: namespaceOf(name), ...actor });
   }
 
   /**

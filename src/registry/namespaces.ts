@@ -1,5 +1,5 @@
-import type { Selectable } from 'kysely';
-import type { NamespacesTable } from '../db/schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, NamespacesTable } from '../db/schema.js';
 import { writeTransaction } from '../db/transactions.js';
 import { releaseUnlinked } from './blobs.js';
 import { keyStartsWith, type RegistryContext } from './context.js';
@@ -30,6 +30,20 @@ export function namespaceNameProblem(name: string): string | undefined {
 export function namespaceOf(repository: string): string {
   const slash = repository.indexOf('/');
   return slash === -1 ? repository : repository.slice(0, slash);
+}
+
+/** The account that owns a repository key (`<region>/<namespace>/…`), when its namespace has one. */
+export async function ownerOfRepository(db: Kysely<Database>, repository: string): Promise<{ accountId: string; region: string } | undefined> {
+  const slash = repository.indexOf('/');
+  if (slash === -1) return undefined;
+  const region = repository.slice(0, slash);
+  const namespace = await db
+    .selectFrom('namespaces')
+    .select('account_id')
+    .where('region', '=', region)
+    .where('name', '=', namespaceOf(repository.slice(slash + 1)))
+    .executeTakeFirst();
+  return namespace && { accountId: namespace.account_id, region };
 }
 
 /** Namespaces: unique per region across all accounts, owned by one account. */

@@ -5,7 +5,7 @@ import { locked, writeTransaction } from '../db/transactions.js';
 import { isNoSpace } from '../storage/blob-store.js';
 import { keyUnder, type RegistryContext } from './context.js';
 import { RegistryError, STORAGE_QUOTA_MESSAGE, TRAFFIC_QUOTA_MESSAGE } from './errors.js';
-import { namespaceOf } from './namespaces.js';
+import { ownerOfRepository } from './namespaces.js';
 
 /** Bytes, or -1 for no limit. */
 export interface QuotaBytes {
@@ -139,7 +139,7 @@ export class Quotas {
    * quota row first (PostgreSQL; SQLite's transaction holds the whole database).
    */
   async requireStorage(trx: Kysely<Database>, repository: string, addition: Addition): Promise<void> {
-    const owner = await this.ownerOf(trx, repository);
+    const owner = await ownerOfRepository(trx, repository);
     if (!owner) return;
     const row = await this.row(trx, owner.accountId, owner.region);
     if (this.limits(row).storageBytes < 0) return;
@@ -159,7 +159,7 @@ export class Quotas {
    */
   async precheck(repository: string, bytes: number): Promise<void> {
     if (bytes <= 0) return;
-    const owner = await this.ownerOf(this.ctx.db, repository);
+    const owner = await ownerOfRepository(this.ctx.db, repository);
     if (!owner) return;
     const limit = this.limits(await this.row(this.ctx.db, owner.accountId, owner.region)).storageBytes;
     if (limit < 0) return;
@@ -181,7 +181,7 @@ export class Quotas {
 
   private async countPull(repository: string, bytes: number): Promise<void> {
     if (bytes <= 0) return;
-    const owner = await this.ownerOf(this.ctx.db, repository);
+    const owner = await ownerOfRepository(this.ctx.db, repository);
     if (!owner) return;
     let row = await this.row(this.ctx.db, owner.accountId, owner.region);
     if (!row) {
@@ -221,20 +221,6 @@ export class Quotas {
   private async row(db: Kysely<Database>, accountId: string, region: string, lock = false): Promise<QuotaRow | undefined> {
     const query = db.selectFrom('quotas').selectAll().where('account_id', '=', accountId).where('region', '=', region);
     return (lock ? locked(query, this.ctx.dialect, 'update') : query).executeTakeFirst();
-  }
-
-  /** The account that owns a repository key (`<region>/<namespace>/…`), when its namespace has one. */
-  private async ownerOf(db: Kysely<Database>, repository: string): Promise<{ accountId: string; region: string } | undefined> {
-    const slash = repository.indexOf('/');
-    if (slash === -1) return undefined;
-    const region = repository.slice(0, slash);
-    const namespace = await db
-      .selectFrom('namespaces')
-      .select('account_id')
-      .where('region', '=', region)
-      .where('name', '=', namespaceOf(repository.slice(slash + 1)))
-      .executeTakeFirst();
-    return namespace && { accountId: namespace.account_id, region };
   }
 
   private async scope(db: Kysely<Database>, accountId: string, region: string): Promise<AccountScope> {

@@ -1,3 +1,4 @@
+import type { Actor } from '../audit/actor.js';
 import type { Digest } from '../oci/digest.js';
 import { OciError } from '../oci/errors.js';
 import type { ByteRange } from '../storage/blob-store.js';
@@ -49,7 +50,8 @@ export function regionView(registry: Registry, region: string) {
     },
     manifests: {
       get: (name: string, reference: ManifestReference) => named(name, manifests.get(key(name), reference)),
-      put: (name: string, reference: ManifestReference, body: Buffer, contentType: string | undefined) => manifests.put(key(name), reference, body, contentType),
+      put: (name: string, reference: ManifestReference, body: Buffer, contentType: string | undefined, actor?: Actor) =>
+        manifests.put(key(name), reference, body, contentType, actor),
       delete: (name: string, reference: ManifestReference) => named(name, manifests.delete(key(name), reference)),
     },
     tags: {

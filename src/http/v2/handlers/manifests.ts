@@ -30,10 +30,11 @@ export const getManifest: V2Handler = async ({ name, params, request, reply, dep
 };
 
 /** `PUT /v2/<name>/manifests/<reference>` */
-export const putManifest: V2Handler = async ({ name, params, request, reply, deps, locations }) => {
+export const putManifest: V2Handler = async ({ name, params, request, reply, deps, locations, caller }) => {
   const reference = parseManifestReference(params.reference!);
   const body = await readLimitedBody(request, deps.config.registry.maxManifestBytes);
-  const pushed = await deps.registry.manifests.put(name, reference, body, request.headers['content-type']);
+  const actor = { principalId: caller.kind === 'principal' ? caller.id : null, principalName: null, client: request.ip, requestId: request.id };
+  const pushed = await deps.registry.manifests.put(name, reference, body, request.headers['content-type'], actor);
   if (pushed.subject) reply.header('oci-subject', pushed.subject);
   reply
     .code(201)
