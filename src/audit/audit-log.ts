@@ -4,6 +4,18 @@ import type { AuditEventsTable, Database } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
 import { chainHash, GENESIS, verifyChain, type AuditFields, type ChainedEvent, type ChainVerdict, type Outcome } from './chain.js';
 
+/** What `list` selects; every field given must match exactly, times are ms since the epoch ([since, until)). */
+export interface AuditFilter {
+  accountId?: string;
+  since?: number;
+  until?: number;
+  action?: string;
+  outcome?: Outcome;
+  principalId?: string;
+  target?: string;
+  namespace?: string;
+}
+
 /** Events read per query while verifying: a chain is walked in pages, never loaded whole. */
 const VERIFY_PAGE = 1000;
 
@@ -83,6 +95,30 @@ export class AuditLog {
     const headSeq = head ? Number(head.seq) : 0;
     if (headSeq !== verdict.events) return { intact: false, seq: verdict.events + 1, why: `the chain records ${headSeq} events but ${verdict.events} are there` };
     return verdict;
+  }
+
+  /** Events matching `filter`, oldest first, at most `limit`; `after` continues from the last one a page ended on. */
+  async list(filter: AuditFilter, limit: number, after?: { at: number; accountId: string; seq: number }): Promise<ChainedEvent[]> {
+    let query = this.db.selectFrom('audit_events').selectAll();
+    if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
+    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+    if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+    if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
+    if (filter.principalId !== undefined) query = query.where('principal_id', '=', filter.principalId);
+    if (filter.target !== undefined) query = query.where('target', '=', filter.target);
+    if (filter.namespace !== undefined) query = query.where('namespace', '=', filter.namespace);
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('at', '>', after.at),
+          eb.and([eb('at', '=', after.at), eb('account_id', '>', after.accountId)]),
+          eb.and([eb('at', '=', after.at), eb('account_id', '=', after.accountId), eb('seq', '>', after.seq)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('at').orderBy('account_id').orderBy('seq').limit(limit).execute();
+    return rows.map(toEvent);
   }
 
   /** Every account with a chain. */

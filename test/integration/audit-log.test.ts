@@ -76,9 +76,9 @@ describe('audit log', () => {
   });
 });
 
-describe('berth audit verify', () => {
+describe('berth audit events and verify', () => {
   // The command's own behaviour does not depend on the database; it runs on a SQLite data folder.
-  it('says each chain is intact, and exits 1 with one line naming the first broken event', async () => {
+  it('lists events (a table, or JSON lines to export) by filter; proves chains intact, or exits 1 naming the first broken event', async () => {
     const data = await mkdtemp(join(tmpdir(), 'berth-audit-cli-'));
     try {
       const database = await openDatabase({ sqlitePath: join(data, 'berth.db'), defaultRegion: 'us-south' });
@@ -88,6 +88,26 @@ describe('berth audit verify', () => {
       const ok = spawnBerth(['audit', 'verify', '--data', data]);
       expect(await ok.exited, ok.stderr()).toEqual({ code: 0, signal: null });
       expect(ok.stdout()).toBe('account acct-x: 3 events, chain intact\naccount acct-y: 1 events, chain intact\n');
+
+
+      const now = Date.now();
+      await log.record('acct-y', event('container-registry.image.pull', now - 1000, { outcome: 'denied', reason: 'no Reader role on namespace ns' }));
+      const json = spawnBerth(['audit', 'events', '--data', data, '--output', 'json', '--outcome', 'denied']);
+      expect((await json.exited).code, json.stderr()).toBe(0);
+      const lines = json.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines).toEqual([
+        expect.objectContaining({ account_id: 'acct-y', seq: 2, action: 'container-registry.image.pull', outcome: 'denied', reason: 'no Reader role on namespace ns', principal: { iam_id: 'iam-ServiceId-1', name: 'builder' } }),
+      ]);
+      const table = spawnBerth(['audit', 'events', '--data', data, '--since', '1h']);
+      expect((await table.exited).code, table.stderr()).toBe(0);
+      expect(table.stdout().split('\n')[0]).toMatch(/^TIME\s+ACCOUNT\s+ACTION\s+OUTCOME\s+PRINCIPAL\s+TARGET\s+CLIENT\s+REASON$/);
+      expect(table.stdout().trim().split('\n')).toHaveLength(2);
+      const all = spawnBerth(['audit', 'events', '--data', data, '--action', 'container-registry.image.push', '--output', 'json']);
+      expect((await all.exited).code).toBe(0);
+      expect(all.stdout().trim().split('\n')).toHaveLength(3);
+      const bad = spawnBerth(['audit', 'events', '--data', data, '--since', 'soon']);
+      expect((await bad.exited).code).toBe(1);
+      expect(bad.stderr()).toBe('berth: --since must be a duration such as 30m, 1h or 7d, got "soon"\n');
 
       await database.db.updateTable('audit_events').set({ principal_name: 'someone else' }).where('account_id', '=', 'acct-x').where('seq', '=', 2).execute();
       await database.close();
