@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { Actor } from '../audit/actor.js';
 import type { Database, NamespacesTable } from '../db/schema.js';
 import { writeTransaction } from '../db/transactions.js';
 import { releaseUnlinked } from './blobs.js';
@@ -67,7 +68,7 @@ export class Namespaces {
    * by another account is a conflict: names are unique per region, as in IBM, so this much is
    * known to everyone who tries the name.
    */
-  async create(region: string, name: string, accountId: string, resourceGroup?: string): Promise<boolean> {
+  async create(region: string, name: string, accountId: string, resourceGroup?: string, actor?: Actor): Promise<boolean> {
     const problem = namespaceNameProblem(name);
     if (problem) throw managementErrors.invalidNamespace(name, problem);
     const existing = await this.get(region, name);
@@ -86,6 +87,7 @@ export class Namespaces {
           .execute();
         // The account's plan in the region is settled when it first has something there.
         await this.quotas.ensure(trx, accountId, region);
+        if (actor) await this.recordChange(trx, accountId, 'container-registry.namespace.create', name, actor, now);
       });
     } catch (error) {
       // Two creations racing: the primary key lets one in; the other is told as if it came second.
@@ -111,7 +113,7 @@ export class Namespaces {
    * manifests, tags, trash, blob links and open uploads. Blob bytes no other repository links are
    * then the collector's, after its grace.
    */
-  async delete(region: string, name: string): Promise<void> {
+  async delete(region: string, name: string, actor?: Actor): Promise<void> {
     const under = `${region}/${name}/`;
     const uploads = await this.ctx.db.selectFrom('uploads').select(['id', 'repository']).where(keyStartsWith('repository', under)).execute();
     for (const upload of uploads) await this.uploads.cancel(upload.repository, upload.id).catch(() => undefined);
@@ -122,8 +124,15 @@ export class Namespaces {
       }
       await releaseUnlinked(trx, linked.map((row) => row.digest), this.ctx.clock());
       await trx.deleteFrom('repositories').where(keyStartsWith('name', under)).execute();
-      const result = await trx.deleteFrom('namespaces').where('region', '=', region).where('name', '=', name).executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw managementErrors.namespaceUnknown(name);
+      const owner = await trx.selectFrom('namespaces').select('account_id').where('region', '=', region).where('name', '=', name).executeTakeFirst();
+      if (!owner) throw managementErrors.namespaceUnknown(name);
+      await trx.deleteFrom('namespaces').where('region', '=', region).where('name', '=', name).execute();
+      if (actor) await this.recordChange(trx, owner.account_id, 'container-registry.namespace.delete', name, actor, this.ctx.clock());
     });
+  }
+
+  /** A change to a namespace, in the audit chain of its account, inside the change's transaction. */
+  private async recordChange(trx: Kysely<Database>, accountId: string, action: string, name: string, actor: Actor, at: number): Promise<void> {
+    await this.ctx.audit?.append(trx, accountId, { at, action, outcome: 'success', reason: null, target: name, namespace: name, ...actor });
   }
 }

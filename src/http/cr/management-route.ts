@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../audit/actor.js';
 import type { Resource } from '../../iam/authorize.js';
 import type { SubjectAccess } from '../../iam/authorization.js';
 import type { Principal } from '../../iam/principal.js';
@@ -60,6 +61,11 @@ const REGISTRY_ERRORS: Record<RegistryErrorKind, { status: number; code: string 
 };
 
 /** Any failure as a ManagementError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
+/** Who makes a management request, as its audit event names them. */
+export function actorOf(request: FastifyRequest, ctx: ManagementContext): Actor {
+  return { principalId: ctx.principal.iamId, principalName: null, client: request.ip, requestId: request.id };
+}
+
 /** The management API's error body: `{"code": "CRG…E", "message": …, "request-id": …}`. */
 export function sendManagementError(reply: FastifyReply, failure: ManagementError): FastifyReply {
   return reply.code(failure.status).header('content-type', 'application/json').send({ code: failure.code, message: failure.message, 'request-id': reply.request.id });

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { managementErrors } from '../../registry/management-errors.js';
-import { crResource, ownNamespace, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { actorOf, crResource, ownNamespace, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
 import { namespaceDetails } from './views.js';
 
 const nameOf = (request: FastifyRequest) => (request.params as { name: string }).name;
@@ -39,7 +39,7 @@ export const namespaceRoutes: ManagementRoute[] = [
       const name = nameOf(request);
       // Creating is a configuring action: granted service-wide only (§3.8).
       requireAction(ctx, 'namespace.create', crResource.service(ctx));
-      const created = await ctx.registry.namespaces.create(ctx.region, name, ctx.principal.accountId, resourceGroupOf(request));
+      const created = await ctx.registry.namespaces.create(ctx.region, name, ctx.principal.accountId, resourceGroupOf(request), actorOf(request, ctx));
       // 200 when the account has it already, as the Go SDK's test accepts.
       return { body: { namespace: name }, status: created ? 201 : 200 };
     },
@@ -66,7 +66,7 @@ export const namespaceRoutes: ManagementRoute[] = [
       const name = nameOf(request);
       requireAction(ctx, 'namespace.delete', crResource.service(ctx));
       await ownNamespace(ctx, name);
-      await ctx.registry.namespaces.delete(ctx.region, name);
+      await ctx.registry.namespaces.delete(ctx.region, name, actorOf(request, ctx));
       return {};
     },
   },
