@@ -74,7 +74,9 @@ export class Manifests {
     await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
       await ensureRepository(trx, repository, now, true);
       await this.requireReferencedContent(trx, repository, manifest);
-      await this.quotas.requireStorage(trx, repository, { manifests: [{ digest, size: content.length }] });
+      // Looked up once: the quota and the audit event both belong to the namespace's account.
+      const owner = await ownerOfRepository(trx, repository);
+      if (owner) await this.quotas.requireStorageOf(trx, owner, { manifests: [{ digest, size: content.length }] });
       await trx
         .insertInto('manifests')
         .values({
@@ -114,17 +116,15 @@ export class Manifests {
           .onConflict((oc) => oc.columns(['repository', 'name']).doUpdateSet({ digest, updated_at: now }))
           .execute();
       }
-      if (actor) await this.recordPush(trx, repository, reference.kind === 'tag' ? `:${reference.tag}` : `@${digest}`, actor, now);
+      if (actor && owner) await this.recordPush(trx, owner, repository, reference.kind === 'tag' ? `:${reference.tag}` : `@${digest}`, actor, now);
     });
     return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
   }
 
   /** The push's audit event, in the push's own transaction, in the chain of the namespace's account. */
-  private async recordPush(trx: Kysely<Database>, repository: string, suffix: string, actor: Actor, now: number): Promise<void> {
-    const owner = this.ctx.audit && (await ownerOfRepository(trx, repository));
-    if (!owner) return;
+  private async recordPush(trx: Kysely<Database>, owner: { accountId: string; region: string }, repository: string, suffix: string, actor: Actor, now: number): Promise<void> {
     const name = repository.slice(owner.region.length + 1);
-    await this.ctx.audit!.append(trx, owner.accountId, { at: now, action: 'container-registry.image.push', outcome: 'success', reason: null, target: `${name}${suffix}`, namespace: namespaceOf(name), ...actor });
+    await this.ctx.audit?.append(trx, owner.accountId, { at: now, action: 'container-registry.image.push', outcome: 'success', reason: null, target: `${name}${suffix}`, namespace: namespaceOf(name), ...actor });
   }
 
   /**

@@ -140,7 +140,11 @@ export class Quotas {
    */
   async requireStorage(trx: Kysely<Database>, repository: string, addition: Addition): Promise<void> {
     const owner = await ownerOfRepository(trx, repository);
-    if (!owner) return;
+    if (owner) await this.requireStorageOf(trx, owner, addition);
+  }
+
+  /** requireStorage, for a caller that has looked up the repository's owner already. */
+  async requireStorageOf(trx: Kysely<Database>, owner: { accountId: string; region: string }, addition: Addition): Promise<void> {
     const row = await this.row(trx, owner.accountId, owner.region);
     if (this.limits(row).storageBytes < 0) return;
     await this.ensure(trx, owner.accountId, owner.region);
