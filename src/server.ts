@@ -19,12 +19,15 @@ import { createRegistry, type Registry } from './registry/registry.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { S3BlobStore } from './storage/s3-blob-store.js';
+import { auditRetentionJob } from './jobs/audit-retention.js';
 import { gcMetrics } from './jobs/gc-metrics.js';
 import { JobLeases } from './jobs/leases.js';
 import { JobRunner } from './jobs/runner.js';
 import { bootstrapOwner } from './iam/bootstrap.js';
 import { LoginThrottle } from './iam/login-throttle.js';
+import { AccessEvents } from './audit/access-events.js';
 import { AuditLog } from './audit/audit-log.js';
+import { AuditRecorder } from './audit/recorder.js';
 import { TlsCertificate } from './http/tls.js';
 import { createIam, type Iam } from './iam/iam.js';
 import { subTypeOf } from './iam/principal.js';
@@ -63,11 +66,11 @@ export interface BerthOptions {
 const JANITOR_INTERVAL_MS = 10 * 60 * 1000;
 
 /**
- * The background jobs, each on one node at a time: the collector at BERTH_GC_INTERVAL, and the
+ * The background jobs, each on one node at a time: the collector at BERTH_GC_INTERVAL, the
  * upload janitor (cancelling abandoned sessions, as the spec asks) even when the collector runs
- * only on demand.
+ * only on demand, and audit retention when BERTH_AUDIT_RETENTION is set.
  */
-function startJobs(registry: Registry, config: BerthConfig, leases: JobLeases, metrics: MetricsRegistry, log: FastifyBaseLogger): JobRunner {
+function startJobs(registry: Registry, audit: AuditLog, config: BerthConfig, leases: JobLeases, metrics: MetricsRegistry, log: FastifyBaseLogger): JobRunner {
   const runner = new JobRunner(leases, log);
   const observed = gcMetrics(metrics);
   runner.every({
@@ -93,6 +96,7 @@ function startJobs(registry: Registry, config: BerthConfig, leases: JobLeases, m
       if (purged > 0) log.info({ purged }, 'cancelled idle upload sessions');
     },
   });
+  runner.every(auditRetentionJob(audit, config.audit.retentionMs, log));
   return runner;
 }
 
@@ -134,6 +138,8 @@ function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
   const publicUrl = config.publicUrl ?? `${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`;
   return createIam({
     db: database.db,
+    dialect: database.dialect,
+    audit: new AuditLog(database.db, database.dialect),
     secret,
     clock: systemClock,
     issuer: `${publicUrl}/identity`,
@@ -192,7 +198,11 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   const router = new RegionRouter(config.regions);
   const views = new Map<string, RegionRegistry>(router.names().map((name) => [name, regionView(registry, name)]));
   const registryOf = (region: string) => views.get(region)!;
-  const credentials = new RegistryCredentials(iam, new LoginThrottle(config.tokenFailuresPerMinute));
+  const recorder = new AuditRecorder(new AuditLog(database.db, database.dialect), database.db, database.dialect, (error, lost) => {
+    app.log.error({ err: error, lost }, 'audit events could not be written');
+  });
+  const events = new AccessEvents(recorder, systemClock);
+  const credentials = new RegistryCredentials(iam, new LoginThrottle(config.tokenFailuresPerMinute), events);
   const grants = new RegistryGrants(iam.authorization, registry.namespaces);
   const tokens = new RegistryTokens(iam.signingKeys, config.registryTokenSeconds, systemClock);
   // A token names who it is for; whether they own the account is asked again when policies decide.
@@ -215,14 +225,15 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     publicUrlOf: (region) => (region === router.defaultRegion() ? config.publicUrl : undefined),
     regionsFor: (request) => router.names().map((name) => ({ name, registry: router.registryHost(name, request) })),
     iam,
-    login: new RegistryLogin(credentials, grants, tokens),
+    login: new RegistryLogin(credentials, grants, tokens, events),
+    events,
     authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),
     authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(tls ? { tls } : {}),
   });
   const listeners = new RegionListeners(router, handler, config, tls);
-  const jobs = startJobs(registry, config, new JobLeases(database.db), metrics, app.log);
+  const jobs = startJobs(registry, new AuditLog(database.db, database.dialect), config, new JobLeases(database.db), metrics, app.log);
   return {
     app,
     registry,
@@ -243,6 +254,8 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     },
     async close() {
       await Promise.all([app.close(), listeners.close(), jobs.stop()]);
+      // Requests are done: what they noted is written before the database goes.
+      await recorder.close();
       await database.close();
       storage.close();
     },

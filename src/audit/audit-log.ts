@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { AuditEventsTable, Database } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
-import { chainHash, GENESIS, verifyChain, type AuditFields, type ChainedEvent, type ChainVerdict, type Outcome } from './chain.js';
+import { chainHash, GENESIS, misfit, NO_ANCHOR, verifyChain, type AuditFields, type ChainAnchor, type ChainedEvent, type ChainVerdict, type Outcome } from './chain.js';
 
 /** What `list` selects; every field given must match exactly, times are ms since the epoch ([since, until)). */
 export interface AuditFilter {
@@ -16,8 +16,27 @@ export interface AuditFilter {
   namespace?: string;
 }
 
+/** Events written per INSERT: 14 columns each stays far below SQLite's parameter limit. */
+const INSERT_BATCH = 200;
+
 /** Events read per query while verifying: a chain is walked in pages, never loaded whole. */
 const VERIFY_PAGE = 1000;
+
+/** Events removed per transaction: a big purge never holds a chain head (or SQLite's write lock) for long. */
+const PRUNE_BATCH = 1000;
+
+/** Accounts looked up at once for events to remove. */
+const PRUNE_ACCOUNTS_PAGE = 500;
+
+/** Walks of one chain verify tries when retention moved the anchor while it walked. */
+const VERIFY_ATTEMPTS = 3;
+
+/** An account's chain head: its last event, and where its remaining events start. */
+interface Head {
+  seq: number;
+  hash: string;
+  anchor: ChainAnchor;
+}
 
 function toEvent(row: AuditEventsTable): ChainedEvent {
   return {
@@ -38,6 +57,25 @@ function toEvent(row: AuditEventsTable): ChainedEvent {
   };
 }
 
+function toRow(event: ChainedEvent): AuditEventsTable {
+  return {
+    account_id: event.accountId,
+    seq: event.seq,
+    at: event.at,
+    action: event.action,
+    outcome: event.outcome,
+    reason: event.reason,
+    principal_id: event.principalId,
+    principal_name: event.principalName,
+    target: event.target,
+    namespace: event.namespace,
+    client: event.client,
+    request_id: event.requestId,
+    prev_hash: event.prevHash,
+    hash: event.hash,
+  };
+}
+
 /**
  * The audit trail in the database: each account's events form a hash chain. An event is appended
  * inside the transaction of the change it records (so a change and its event commit together or
@@ -52,31 +90,28 @@ export class AuditLog {
 
   /** Appends `fields` to `accountId`'s chain within `trx` (a writeTransaction); answers the event. */
   async append(trx: Kysely<Database>, accountId: string, fields: AuditFields): Promise<ChainedEvent> {
+    const [event] = await this.appendAll(trx, accountId, [fields]);
+    return event!;
+  }
+
+  /** Appends several events in order, taking the chain head once (the batched recorder's path). */
+  async appendAll(trx: Kysely<Database>, accountId: string, all: readonly AuditFields[]): Promise<ChainedEvent[]> {
     await trx.insertInto('audit_chains').values({ account_id: accountId, seq: 0, hash: GENESIS }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
     const head = await locked(trx.selectFrom('audit_chains').select(['seq', 'hash']).where('account_id', '=', accountId), this.dialect, 'update').executeTakeFirstOrThrow();
-    const seq = Number(head.seq) + 1;
-    const hash = chainHash(accountId, seq, head.hash, fields);
-    await trx
-      .insertInto('audit_events')
-      .values({
-        account_id: accountId,
-        seq,
-        at: fields.at,
-        action: fields.action,
-        outcome: fields.outcome,
-        reason: fields.reason,
-        principal_id: fields.principalId,
-        principal_name: fields.principalName,
-        target: fields.target,
-        namespace: fields.namespace,
-        client: fields.client,
-        request_id: fields.requestId,
-        prev_hash: head.hash,
-        hash,
-      })
-      .execute();
-    await trx.updateTable('audit_chains').set({ seq, hash }).where('account_id', '=', accountId).execute();
-    return { ...fields, accountId, seq, prevHash: head.hash, hash };
+    let seq = Number(head.seq);
+    let prevHash = head.hash;
+    const events: ChainedEvent[] = [];
+    for (const fields of all) {
+      seq += 1;
+      const hash = chainHash(accountId, seq, prevHash, fields);
+      events.push({ ...fields, accountId, seq, prevHash, hash });
+      prevHash = hash;
+    }
+    for (let start = 0; start < events.length; start += INSERT_BATCH) {
+      await trx.insertInto('audit_events').values(events.slice(start, start + INSERT_BATCH).map(toRow)).execute();
+    }
+    await trx.updateTable('audit_chains').set({ seq, hash: prevHash }).where('account_id', '=', accountId).execute();
+    return events;
   }
 
   /** Appends in a transaction of its own: for events that record no change (a pull, a denial). */
@@ -85,16 +120,47 @@ export class AuditLog {
   }
 
   /**
-   * Proves `accountId`'s chain intact, or names its first broken event. The head must agree with
-   * the last event too: events cut off the end of the chain are found this way.
+   * Proves `accountId`'s chain intact, or names its first broken event. The remaining events start
+   * at the anchor (what retention removed is gone, but the first left must link to it); the head
+   * must agree with the last event too: events cut off the end of the chain are found this way.
+   * Safe beside running servers: only the events up to the head as first read are walked.
    */
   async verify(accountId: string): Promise<ChainVerdict> {
-    const verdict = await verifyChain(this.events(accountId));
-    if (!verdict.intact) return verdict;
-    const head = await this.db.selectFrom('audit_chains').select(['seq', 'hash']).where('account_id', '=', accountId).executeTakeFirst();
-    const headSeq = head ? Number(head.seq) : 0;
-    if (headSeq !== verdict.events) return { intact: false, seq: verdict.events + 1, why: `the chain records ${headSeq} events but ${verdict.events} are there` };
-    return verdict;
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.head(accountId);
+      const verdict = await this.walk(accountId, head);
+      // Retention ran during the walk: the events it took went with the anchor's move, not a break.
+      if (!verdict.intact && attempt < VERIFY_ATTEMPTS && (await this.head(accountId)).anchor.seq !== head.anchor.seq) continue;
+      return verdict;
+    }
+  }
+
+  /**
+   * Removes the events older than `olderThan` (ms since the epoch) from the start of each
+   * account's chain, at most `limit` in all; answers how many went. Only a prefix goes, up to the
+   * first event not old enough (times come from several nodes' clocks, so a later event may carry
+   * an earlier time). Each batch moves the chain's anchor to its last removed event in the same
+   * transaction. An event that does not verify stops its chain's removal: retention never erases
+   * the evidence of a break.
+   */
+  async prune(olderThan: number, limit = Number.POSITIVE_INFINITY): Promise<number> {
+    let removed = 0;
+    let after: string | undefined;
+    while (removed < limit) {
+      const accounts = await this.prunable(olderThan, after);
+      for (const accountId of accounts) {
+        for (;;) {
+          const batch = Math.min(PRUNE_BATCH, limit - removed);
+          const count = await this.pruneBatch(accountId, olderThan, batch);
+          removed += count;
+          if (count < batch || removed >= limit) break;
+        }
+        if (removed >= limit) break;
+      }
+      if (accounts.length < PRUNE_ACCOUNTS_PAGE) break;
+      after = accounts[accounts.length - 1];
+    }
+    return removed;
   }
 
   /** Events matching `filter`, oldest first, at most `limit`; `after` continues from the last one a page ended on. */
@@ -127,13 +193,84 @@ export class AuditLog {
     return rows.map((row) => row.account_id);
   }
 
-  private async *events(accountId: string): AsyncIterable<ChainedEvent> {
-    let after = 0;
+  /** Accounts whose first remaining event is older than `olderThan`, in pages after `after`. */
+  private async prunable(olderThan: number, after: string | undefined): Promise<string[]> {
+    let query = this.db
+      .selectFrom('audit_chains')
+      .innerJoin('audit_events', (join) => join.onRef('audit_events.account_id', '=', 'audit_chains.account_id').on((eb) => eb('audit_events.seq', '=', eb('audit_chains.anchor_seq', '+', 1))))
+      .select('audit_chains.account_id')
+      .where('audit_events.at', '<', olderThan);
+    if (after !== undefined) query = query.where('audit_chains.account_id', '>', after);
+    const rows = await query.orderBy('audit_chains.account_id').limit(PRUNE_ACCOUNTS_PAGE).execute();
+    return rows.map((row) => row.account_id);
+  }
+
+  /** Removes up to `max` events of one chain's old prefix, moving its anchor past them; answers how many. */
+  private pruneBatch(accountId: string, olderThan: number, max: number): Promise<number> {
+    return writeTransaction(this.db, this.dialect, async (trx) => {
+      // Locked like an append: the anchor and the events past it stay as read until this commits.
+      const head = await locked(trx.selectFrom('audit_chains').select(['seq', 'anchor_seq', 'anchor_hash']).where('account_id', '=', accountId), this.dialect, 'update').executeTakeFirst();
+      if (!head) return 0;
+      const from = Number(head.anchor_seq);
+      const rows = await trx.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).where('seq', '>', from).where('seq', '<=', Number(head.seq)).orderBy('seq').limit(max).execute();
+      let seq = from;
+      let hash = head.anchor_hash;
+      for (const row of rows) {
+        const event = toEvent(row);
+        if (event.at >= olderThan || misfit(event, seq + 1, hash) !== undefined) break;
+        seq = event.seq;
+        hash = event.hash;
+      }
+      if (seq === from) return 0;
+      await trx.deleteFrom('audit_events').where('account_id', '=', accountId).where('seq', '>', from).where('seq', '<=', seq).execute();
+      await trx.updateTable('audit_chains').set({ anchor_seq: seq, anchor_hash: hash }).where('account_id', '=', accountId).execute();
+      return seq - from;
+    });
+  }
+
+  /** Checks the events from `head`'s anchor to its last event, and that no event lies outside them. */
+  private async walk(accountId: string, head: Head): Promise<ChainVerdict> {
+    const { anchor } = head;
+    let last = anchor.hash;
+    const verdict = await verifyChain(tracking(this.events(accountId, anchor.seq, head.seq), (event) => (last = event.hash)), anchor);
+    if (!verdict.intact) return verdict;
+    const recorded = head.seq - anchor.seq;
+    if (verdict.events !== recorded) return { intact: false, seq: anchor.seq + verdict.events + 1, why: `the chain records ${recorded} events but ${verdict.events} are there` };
+    if (last !== head.hash) return { intact: false, seq: head.seq, why: 'it is not the event the chain head records' };
+    // Only a forger puts an event back behind the anchor (it would pass for one of the removed).
+    const behind = await this.db.selectFrom('audit_events').select('seq').where('account_id', '=', accountId).where('seq', '<=', anchor.seq).orderBy('seq').limit(1).executeTakeFirst();
+    if (behind) return { intact: false, seq: Number(behind.seq), why: 'it is older than what retention removed, yet is there' };
+    // Past the head: an append since the head was read, or an event no append made. Read in this
+    // order, an event past the head read second was there before that head was.
+    const beyond = await this.db.selectFrom('audit_events').select('seq').where('account_id', '=', accountId).where('seq', '>', head.seq).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    if (beyond) {
+      const now = await this.head(accountId);
+      if (Number(beyond.seq) > now.seq) return { intact: false, seq: now.seq + 1, why: 'it is past the last event the chain head records' };
+    }
+    return verdict;
+  }
+
+  private async head(accountId: string): Promise<Head> {
+    const row = await this.db.selectFrom('audit_chains').select(['seq', 'hash', 'anchor_seq', 'anchor_hash']).where('account_id', '=', accountId).executeTakeFirst();
+    if (!row) return { seq: 0, hash: GENESIS, anchor: NO_ANCHOR };
+    return { seq: Number(row.seq), hash: row.hash, anchor: { seq: Number(row.anchor_seq), hash: row.anchor_hash } };
+  }
+
+  /** `accountId`'s events after `after` up to `until`, in `seq` order. */
+  private async *events(accountId: string, after: number, until: number): AsyncIterable<ChainedEvent> {
     for (;;) {
-      const rows = await this.db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).where('seq', '>', after).orderBy('seq').limit(VERIFY_PAGE).execute();
+      const rows = await this.db.selectFrom('audit_events').selectAll().where('account_id', '=', accountId).where('seq', '>', after).where('seq', '<=', until).orderBy('seq').limit(VERIFY_PAGE).execute();
       for (const row of rows) yield toEvent(row);
       if (rows.length < VERIFY_PAGE) return;
       after = Number(rows[rows.length - 1]!.seq);
     }
+  }
+}
+
+/** `events` as they are, telling `seen` of each on the way. */
+async function* tracking(events: AsyncIterable<ChainedEvent>, seen: (event: ChainedEvent) => void): AsyncIterable<ChainedEvent> {
+  for await (const event of events) {
+    seen(event);
+    yield event;
   }
 }

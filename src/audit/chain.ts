@@ -58,16 +58,37 @@ export function chainHash(accountId: string, seq: number, prevHash: string, fiel
 /** The verdict on a chain: intact (with its length), or the first event that does not fit. */
 export type ChainVerdict = { intact: true; events: number } | { intact: false; seq: number; why: string };
 
-/** Walks one account's events in `seq` order; `events` yields them one by one (a chain can be long). */
-export async function verifyChain(events: AsyncIterable<ChainedEvent>): Promise<ChainVerdict> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS;
+/**
+ * Where a chain's remaining events start: the number and hash of the last event retention removed
+ * (0 and GENESIS while none has been). The first remaining event must follow it and link to it.
+ */
+export interface ChainAnchor {
+  seq: number;
+  hash: string;
+}
+
+export const NO_ANCHOR: ChainAnchor = { seq: 0, hash: GENESIS };
+
+/** Why `event` cannot come next after `seq - 1` whose hash is `prevHash`; undefined when it fits. */
+export function misfit(event: ChainedEvent, expectedSeq: number, prevHash: string): string | undefined {
+  if (event.seq !== expectedSeq) return `event ${expectedSeq} is missing (found ${event.seq} next)`;
+  if (event.prevHash !== prevHash) return 'it does not link to the event before it';
+  if (chainHash(event.accountId, event.seq, event.prevHash, event) !== event.hash) return 'its fields do not match its hash';
+  return undefined;
+}
+
+/**
+ * Walks one account's remaining events in `seq` order from `anchor`; `events` yields them one by
+ * one (a chain can be long). `events` in the verdict counts the events checked.
+ */
+export async function verifyChain(events: AsyncIterable<ChainedEvent>, anchor: ChainAnchor = NO_ANCHOR): Promise<ChainVerdict> {
+  let expectedSeq = anchor.seq + 1;
+  let prevHash = anchor.hash;
   for await (const event of events) {
-    if (event.seq !== expectedSeq) return { intact: false, seq: expectedSeq, why: `event ${expectedSeq} is missing (found ${event.seq} next)` };
-    if (event.prevHash !== prevHash) return { intact: false, seq: event.seq, why: 'it does not link to the event before it' };
-    if (chainHash(event.accountId, event.seq, event.prevHash, event) !== event.hash) return { intact: false, seq: event.seq, why: 'its fields do not match its hash' };
+    const why = misfit(event, expectedSeq, prevHash);
+    if (why !== undefined) return { intact: false, seq: expectedSeq, why };
     prevHash = event.hash;
     expectedSeq += 1;
   }
-  return { intact: true, events: expectedSeq - 1 };
+  return { intact: true, events: expectedSeq - 1 - anchor.seq };
 }

@@ -23,6 +23,6 @@ export interface TokenGrant {
  */
 export type Caller =
   | { kind: 'anonymous' }
-  | { kind: 'principal'; id: string; account?: string; subject?: Subject; token?: TokenGrant };
+  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Subject; token?: TokenGrant };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };

@@ -1,3 +1,4 @@
+import type { AccessEvents, CredentialKind, Origin } from '../audit/access-events.js';
 import { IamError } from '../iam/errors.js';
 import type { LoginThrottle } from '../iam/login-throttle.js';
 import type { Iam } from '../iam/iam.js';
@@ -17,6 +18,8 @@ export interface Login {
 /** The three usernames, each saying what its password is (reference §5.3). */
 export const USERNAMES = ['iamapikey', 'iambearer', 'iamrefresh'] as const;
 
+const KINDS: Readonly<Record<string, CredentialKind>> = { iamapikey: 'apikey', iambearer: 'accesstoken', iamrefresh: 'refreshtoken' };
+
 const BAD_CREDENTIALS = 'The login credentials are not valid, or the account is not active.';
 
 function unauthorized(message: string): OciError {
@@ -34,16 +37,40 @@ export class RegistryCredentials {
   constructor(
     private readonly iam: Iam,
     private readonly throttle: LoginThrottle,
+    private readonly events?: AccessEvents,
   ) {}
 
-  /** `client` is who to count failures against (the client address). */
-  async login(username: string, password: string, client: string): Promise<Login> {
-    return this.counted(client, password, () => this.check(username, password));
+  /**
+   * `origin.client` is who to count failures against (the client address); `target` names the
+   * registry logged in to, for the audit trail.
+   */
+  async login(username: string, password: string, origin: Origin, target: string): Promise<Login> {
+    return this.recorded(KINDS[username] ?? 'unknown', origin, target, () => this.counted(origin.client, password, () => this.check(username, password)));
   }
 
   /** A refresh token (docker's identity token, or the CLI's), left usable for the next time. */
-  async refresh(token: string, client: string): Promise<Login> {
-    return this.counted(client, token, () => this.refreshSession(token));
+  async refresh(token: string, origin: Origin, target: string): Promise<Login> {
+    return this.recorded('refreshtoken', origin, target, () => this.counted(origin.client, token, () => this.refreshSession(token)));
+  }
+
+  /**
+   * Every login checked goes to the audit trail, success or failure; a throttled one was not
+   * checked and is not recorded (the throttle bounds how many failures one client can add).
+   */
+  private async recorded(kind: CredentialKind, origin: Origin, target: string, attempt: () => Promise<Login>): Promise<Login> {
+    let login: Login;
+    try {
+      login = await attempt();
+    } catch (error) {
+      if (error instanceof OciError && error.code === 'UNAUTHORIZED') {
+        // The username is not echoed: a secret typed as the username must not land in the trail.
+        await this.events?.login(kind, target, origin, { failure: kind === 'unknown' ? 'unsupported username' : error.message });
+      }
+      throw error;
+    }
+    const { principal } = login;
+    await this.events?.login(kind, target, origin, { who: { iamId: principal.iamId, accountId: principal.accountId, name: principal.name } });
+    return login;
   }
 
   /** Counts a failure against the client and the secret; a valid secret always works (see LoginThrottle). */

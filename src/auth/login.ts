@@ -1,3 +1,4 @@
+import type { AccessEvents, Origin } from '../audit/access-events.js';
 import { OciError } from '../oci/errors.js';
 import type { Login, RegistryCredentials } from './credentials.js';
 import type { RegistryGrants } from './grants.js';
@@ -16,7 +17,7 @@ export interface TokenRequest {
   /** `offline_token=true` (GET) or `access_type=offline` (POST): the answer carries a refresh token. */
   offline: boolean;
   region: string;
-  client: string;
+  origin: Origin;
 }
 
 /** The answer Docker's token spec describes (`token` for GET clients, `access_token` for OAuth2 ones). */
@@ -39,6 +40,7 @@ export class RegistryLogin {
     private readonly credentials: RegistryCredentials,
     private readonly grants: RegistryGrants,
     private readonly tokens: RegistryTokens,
+    private readonly events?: AccessEvents,
   ) {}
 
   async token(request: TokenRequest): Promise<TokenAnswer> {
@@ -52,9 +54,11 @@ export class RegistryLogin {
       throw error;
     }
     const login = await this.authenticate(request);
-    const access = await this.grants.of(login.principal, request.region, scopes);
+    const { principal } = login;
+    const { entries: access, decisions } = await this.grants.decide(principal, request.region, scopes);
+    await this.events?.decided({ iamId: principal.iamId, accountId: principal.accountId, name: principal.name }, decisions, request.origin);
     const requested = scopes.map((scope) => ({ type: scope.type, name: scope.name, actions: [...scope.actions] as string[] }));
-    const issued = await this.tokens.issue({ iamId: login.principal.iamId, accountId: login.principal.accountId, region: request.region, service, access, requested });
+    const issued = await this.tokens.issue({ iamId: principal.iamId, accountId: principal.accountId, name: principal.name, region: request.region, service, access, requested });
     const refreshToken = request.offline ? await this.credentials.issueRefreshToken(login) : undefined;
     return {
       token: issued.token,
@@ -66,8 +70,9 @@ export class RegistryLogin {
   }
 
   private async authenticate(request: TokenRequest): Promise<Login> {
-    if (request.refreshToken !== undefined) return this.credentials.refresh(request.refreshToken, request.client);
-    if (request.credentials) return this.credentials.login(request.credentials.username, request.credentials.password, request.client);
+    const target = `registry ${request.region}`;
+    if (request.refreshToken !== undefined) return this.credentials.refresh(request.refreshToken, request.origin, target);
+    if (request.credentials) return this.credentials.login(request.credentials.username, request.credentials.password, request.origin, target);
     // Berth has no public repositories, so an anonymous token would grant nothing: say so instead.
     throw new OciError('UNAUTHORIZED', undefined, { message: 'authentication required: log in with username iamapikey and an API key' });
   }

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Origin } from '../audit/access-events.js';
 import { OciError } from '../oci/errors.js';
 import { ANONYMOUS, type Access, type Caller } from './access.js';
 import type { Authenticator } from './authenticate.js';
@@ -31,7 +32,7 @@ export function basicCredentials(header: string | undefined): { username: string
 export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: RegistryCredentials; uploadGraceSeconds: number }): Authenticator {
   return {
     challenge: { service: REGISTRY_SERVICE, realmPath: TOKEN_PATH },
-    async authenticate(headers: IncomingHttpHeaders, region: string, client: string): Promise<Caller> {
+    async authenticate(headers: IncomingHttpHeaders, region: string, origin: Origin): Promise<Caller> {
       const header = headers.authorization;
       if (header === undefined || header === '') return ANONYMOUS;
       const bearer = /^Bearer\s+(\S+)$/i.exec(header);
@@ -43,14 +44,15 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
           kind: 'principal',
           id: claims.iamId,
           account: claims.accountId,
+          ...(claims.name !== undefined ? { name: claims.name } : {}),
           // Whether it owns the account is looked up again when its policies are asked (current()).
           token: { access: byKey(claims.access), requested: byKey(claims.requested), expired: claims.expired },
         };
       }
       const basic = basicCredentials(header);
       if (!basic) throw new OciError('UNAUTHORIZED', undefined, { message: 'send a registry token (Bearer) or iamapikey credentials (Basic)' });
-      const { principal } = await deps.credentials.login(basic.username, basic.password, client);
-      return { kind: 'principal', id: principal.iamId, account: principal.accountId, subject: principal };
+      const { principal } = await deps.credentials.login(basic.username, basic.password, origin, `registry ${region}`);
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal };
     },
   };
 }

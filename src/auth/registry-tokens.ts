@@ -13,6 +13,8 @@ export interface AccessEntry {
 export interface RegistryTokenClaims {
   iamId: string;
   accountId: string;
+  /** The principal's name when issued (e-mail or service ID name), for the audit events of its requests. */
+  name?: string;
   region: string;
   access: AccessEntry[];
   /** What the client asked for: an action asked for and not granted was refused, one not asked for may be asked again. */
@@ -52,10 +54,10 @@ export class RegistryTokens {
     private readonly clock: () => number,
   ) {}
 
-  async issue(claims: { iamId: string; accountId: string; region: string; service: string; access: AccessEntry[]; requested: AccessEntry[] }): Promise<IssuedRegistryToken> {
+  async issue(claims: { iamId: string; accountId: string; name?: string; region: string; service: string; access: AccessEntry[]; requested: AccessEntry[] }): Promise<IssuedRegistryToken> {
     const now = Math.floor(this.clock() / 1000);
     const { kid, privateKey } = await this.signingKeys.signer();
-    const token = await new SignJWT({ access: claims.access, requested: claims.requested, account: claims.accountId, region: claims.region })
+    const token = await new SignJWT({ access: claims.access, requested: claims.requested, account: claims.accountId, region: claims.region, ...(claims.name !== undefined ? { name: claims.name } : {}) })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
       .setIssuer(REGISTRY_ISSUER)
       .setSubject(claims.iamId)
@@ -101,10 +103,13 @@ export class RegistryTokens {
       if (error instanceof errors.JOSEError) return undefined;
       throw error;
     }
-    const { sub, account, region, access, requested, exp } = payload as JWTPayload & { account?: unknown; region?: unknown; access?: unknown; requested?: unknown };
+    const { sub, account, name, region, access, requested, exp } = payload as JWTPayload & { account?: unknown; name?: unknown; region?: unknown; access?: unknown; requested?: unknown };
     if (typeof sub !== 'string' || typeof account !== 'string' || typeof region !== 'string' || !Array.isArray(access) || !Array.isArray(requested) || typeof exp !== 'number') {
       return undefined;
     }
-    return { claims: { iamId: sub, accountId: account, region, access: access as AccessEntry[], requested: requested as AccessEntry[] }, expiresAt: exp * 1000 };
+    return {
+      claims: { iamId: sub, accountId: account, ...(typeof name === 'string' ? { name } : {}), region, access: access as AccessEntry[], requested: requested as AccessEntry[] },
+      expiresAt: exp * 1000,
+    };
   }
 }

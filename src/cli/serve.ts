@@ -11,6 +11,7 @@ interface ServeFlags {
   logLevel?: string;
   gcInterval?: string;
   gcDelay?: string;
+  auditRetention?: string;
   storage?: string;
   s3Endpoint?: string;
   s3Bucket?: string;
@@ -50,6 +51,7 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BERTH_LOG_LEVEL)', undefined)
     .option('--gc-interval <duration>', 'how often garbage collection runs, 0 for only on demand (env BERTH_GC_INTERVAL)', undefined)
     .option('--gc-delay <duration>', 'grace before an unreferenced blob is collected (env BERTH_GC_DELAY)', undefined)
+    .option('--audit-retention <duration>', 'remove audit events older than this, e.g. 90d; 0 keeps them forever (env BERTH_AUDIT_RETENTION)', undefined)
     .option('--storage <kind>', 'where blobs live: fs (the data folder) or s3 (env BERTH_STORAGE)', undefined)
     .option('--s3-endpoint <url>', 'S3-compatible endpoint, e.g. http://rgw:7480; unset for AWS (env BERTH_S3_ENDPOINT)', undefined)
     .option('--s3-bucket <name>', 'bucket for blobs (env BERTH_S3_BUCKET)', undefined)
@@ -67,6 +69,7 @@ export function registerServe(program: Command): void {
       if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
       if (flags.gcInterval !== undefined) input.gcInterval = flags.gcInterval;
       if (flags.gcDelay !== undefined) input.gcDelay = flags.gcDelay;
+      if (flags.auditRetention !== undefined) input.auditRetention = flags.auditRetention;
       for (const key of ['storage', 's3Endpoint', 's3Bucket', 's3Region', 's3Prefix', 'tlsCert', 'tlsKey'] as const) {
         if (flags[key] !== undefined) input[key] = flags[key];
       }

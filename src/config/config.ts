@@ -71,6 +71,10 @@ export interface BerthConfig {
   };
   /** Days a deleted image stays in the trash; 0 means no trash (deleted images go at once). */
   trashDays: number;
+  audit: {
+    /** Audit events older than this are removed (`BERTH_AUDIT_RETENTION`); 0 keeps them forever. */
+    retentionMs: number;
+  };
   /** The plan an account starts on in a region. */
   defaultPlan: PlanName;
   /** Free space blob uploads leave on the data folder's disk, for the database and for deletes. */
@@ -86,6 +90,7 @@ export interface ConfigInput extends StorageFlags {
   deleteEnabled?: boolean;
   gcInterval?: string;
   gcDelay?: string;
+  auditRetention?: string;
   tlsCert?: string;
   tlsKey?: string;
 }
@@ -187,6 +192,9 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       delayMs: parseDurationSetting(flags.gcDelay ?? fromEnv('BERTH_GC_DELAY') ?? '1h', flags.gcDelay !== undefined ? '--gc-delay' : 'BERTH_GC_DELAY'),
     },
     trashDays: parseCount(fromEnv('BERTH_TRASH_DAYS') ?? '30', 'BERTH_TRASH_DAYS'),
+    audit: {
+      retentionMs: parseDurationSetting(flags.auditRetention ?? fromEnv('BERTH_AUDIT_RETENTION') ?? '0', flags.auditRetention !== undefined ? '--audit-retention' : 'BERTH_AUDIT_RETENTION'),
+    },
     defaultPlan: parsePlan(fromEnv('BERTH_DEFAULT_PLAN') ?? 'standard', 'BERTH_DEFAULT_PLAN'),
     diskReserveBytes: 1024 * 1024 * parseCount(fromEnv('BERTH_DISK_RESERVE_MB') ?? '100', 'BERTH_DISK_RESERVE_MB'),
   };

@@ -13,6 +13,7 @@ import { regionsMigration } from './migrations/0006-regions-namespaces.js';
 import { storageLifecycleMigration } from './migrations/0007-storage-lifecycle.js';
 import { sharedUploadsMigration } from './migrations/0008-shared-uploads.js';
 import { auditMigration } from './migrations/0009-audit.js';
+import { auditAnchorMigration } from './migrations/0010-audit-anchor.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -111,6 +112,7 @@ function migrations(dialect: Dialect, defaultRegion: string): Record<string, Mig
     '0007-storage-lifecycle': storageLifecycleMigration(dialect),
     '0008-shared-uploads': sharedUploadsMigration(),
     '0009-audit': auditMigration(),
+    '0010-audit-anchor': auditAnchorMigration(),
   };
 }
 

@@ -223,6 +223,9 @@ export interface AuditChainsTable {
   account_id: string;
   seq: number;
   hash: string;
+  /** The last event retention removed (0 and GENESIS: none yet): the remaining events start after it. */
+  anchor_seq: Generated<number>;
+  anchor_hash: Generated<string>;
 }
 
 /** A deleted image: its manifest, as it was, and its tags, until it is restored or expires. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { AccessEvents } from '../audit/access-events.js';
+import { originScope } from '../audit/origin.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Authorizer } from '../auth/authorize.js';
 import type { Authenticator } from '../auth/authenticate.js';
@@ -42,6 +44,8 @@ export interface AppDependencies {
   login: RegistryLogin;
   authenticator: Authenticator;
   authorizer: Authorizer;
+  /** Where logins, decisions and pulls go for the audit trail. */
+  events?: AccessEvents;
   /** A pino destination; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
   /** HTTPS with this certificate; plain HTTP without. */
@@ -84,11 +88,13 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Callback style: the rest of the request runs inside the scope (an async hook would leave it).
+  app.addHook('onRequest', (request, _reply, done) => originScope.run({ client: request.ip, requestId: request.id }, done));
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);
   // Berth's own discovery (IBM's CLI has its table built in): which regions, at which registry hosts.
   app.get('/api/v1/regions', async (request) => deps.regionsFor(request));
-  await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute });
+  await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute, ...(deps.events ? { events: deps.events } : {}) });
   await app.register(identityRoutes, { iam: deps.iam });
   await app.register(policyRoutes, { iam: deps.iam });
   await app.register(oauthTokenRoutes, { login: deps.login, regionOf: deps.regionOf });
@@ -100,6 +106,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     authenticator: deps.authenticator,
     authorizer: deps.authorizer,
     config: deps.config,
+    ...(deps.events ? { events: deps.events } : {}),
   });
   await app.register(notFoundPlugin);
   return { app, handler: handler!, metrics };

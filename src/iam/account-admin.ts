@@ -1,4 +1,5 @@
 import type { ApiKeyRecord, ApiKeys } from './api-keys.js';
+import type { IamChanges } from './changes.js';
 import type { AccountRecord, Identities } from './identities.js';
 import { identityErrors } from './identity-errors.js';
 import type { Principal } from './principal.js';
@@ -17,14 +18,18 @@ export class AccountAdmin {
   constructor(
     private readonly identities: Identities,
     private readonly apiKeys: ApiKeys,
+    private readonly changes: IamChanges,
   ) {}
 
   async create(principal: Principal, request: NewAccount): Promise<{ account: AccountRecord; ownerKey: { record: ApiKeyRecord; secret: string } }> {
     if (!principal.isOperator) throw identityErrors.forbidden('Only the operator (the owner of the first account) may create accounts.');
     const owner = { email: request.owner.email, name: request.owner.name ?? request.owner.email };
-    const { accountId, ownerIamId } = await this.identities.createAccount(request.name, owner);
-    const ownerKey = await this.apiKeys.create({ accountId, iamId: ownerIamId, name: 'owner', description: 'created with the account', createdBy: principal.iamId });
-    return { account: (await this.identities.account(accountId))!, ownerKey };
+    return this.changes.run(principal, async (trx, note) => {
+      const { accountId, ownerIamId } = await this.identities.createAccount(request.name, owner, { db: trx });
+      const ownerKey = await this.apiKeys.create({ accountId, iamId: ownerIamId, name: 'owner', description: 'created with the account', createdBy: principal.iamId }, trx);
+      note({ action: 'iam-identity.account.create', target: accountId, reason: `owned by ${owner.email}` });
+      return { account: (await this.identities.account(accountId, trx))!, ownerKey };
+    });
   }
 
   async list(principal: Principal): Promise<AccountRecord[]> {

@@ -1,6 +1,7 @@
 import type { ApiKeyChanges, ApiKeyRecord, ApiKeys, LeakAction, ListSort } from './api-keys.js';
 import type { Authorization, SubjectAccess } from './authorization.js';
 import type { Clock } from '../registry/clock.js';
+import type { IamChanges } from './changes.js';
 import type { IdentityHistory } from './history.js';
 import type { Identities, Identity } from './identities.js';
 import { identityErrors } from './identity-errors.js';
@@ -52,6 +53,7 @@ export class ApiKeyAdmin {
     private readonly authorization: Authorization,
     private readonly history: IdentityHistory,
     private readonly clock: Clock,
+    private readonly changes: IamChanges,
   ) {}
 
   async create(principal: Principal, request: ApiKeyRequest): Promise<{ record: ApiKeyRecord; secret: string }> {
@@ -66,6 +68,7 @@ export class ApiKeyAdmin {
     // Berth keeps only a keyed hash of every key; there is no value it could hand out again.
     if (request.storeValue) throw identityErrors.invalid('store_value is not supported: Berth never stores API key values');
     if (request.expiresAt !== undefined && request.expiresAt <= this.clock()) throw identityErrors.invalid('expires_at must be in the future');
+    return this.changes.run(principal, async (trx, note) => {
     const created = await this.apiKeys.create({
       accountId: principal.accountId,
       iamId: request.iamId,
@@ -78,9 +81,11 @@ export class ApiKeyAdmin {
       createdBy: principal.iamId,
       locked: request.locked,
       disabled: request.disabled,
-    });
-    await this.history.record(created.record.id, principal, 'create', `API key ${request.name} created`, [request.name]);
+    }, trx);
+    await this.history.record(created.record.id, principal, 'create', `API key ${request.name} created`, [request.name], trx);
+    note({ action: 'iam-identity.apikey.create', target: created.record.id, reason: `for ${request.iamId}` });
     return created;
+    });
   }
 
   async list(principal: Principal, request: ApiKeyListRequest): Promise<{ records: ApiKeyRecord[]; more: boolean }> {
@@ -121,27 +126,39 @@ export class ApiKeyAdmin {
   async update(principal: Principal, id: string, ifMatch: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
     await this.authorized(principal, await this.apiKeys.get(id), id, 'update');
     if (changes.expiresAt !== undefined && changes.expiresAt <= this.clock()) throw identityErrors.invalid('expires_at must be in the future');
-    const record = await this.apiKeys.update(id, ifMatch, changes);
-    await this.history.record(id, principal, 'update', `API key ${record.name} updated`, Object.keys(changes));
-    return record;
+    return this.changes.run(principal, async (trx, note) => {
+      const record = await this.apiKeys.update(id, ifMatch, changes, trx);
+      await this.history.record(id, principal, 'update', `API key ${record.name} updated`, Object.keys(changes), trx);
+      note({ action: 'iam-identity.apikey.update', target: id, reason: Object.keys(changes).join(', ') });
+      return record;
+    });
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
     await this.authorized(principal, await this.apiKeys.get(id), id, 'delete');
-    await this.apiKeys.remove(id);
-    await this.history.forget([id]);
+    await this.changes.run(principal, async (trx, note) => {
+      await this.apiKeys.remove(id, trx);
+      await this.history.forget([id], trx);
+      note({ action: 'iam-identity.apikey.delete', target: id });
+    });
   }
 
   async setLocked(principal: Principal, id: string, locked: boolean): Promise<void> {
     await this.authorized(principal, await this.apiKeys.get(id), id, 'lock');
-    await this.apiKeys.setLocked(id, locked);
-    await this.history.record(id, principal, locked ? 'lock' : 'unlock', `API key ${locked ? 'locked' : 'unlocked'}`);
+    await this.changes.run(principal, async (trx, note) => {
+      await this.apiKeys.setLocked(id, locked, trx);
+      await this.history.record(id, principal, locked ? 'lock' : 'unlock', `API key ${locked ? 'locked' : 'unlocked'}`, [], trx);
+      note({ action: `iam-identity.apikey.${locked ? 'lock' : 'unlock'}`, target: id });
+    });
   }
 
   async setDisabled(principal: Principal, id: string, disabled: boolean): Promise<void> {
     await this.authorized(principal, await this.apiKeys.get(id), id, 'disable');
-    await this.apiKeys.setDisabled(id, disabled);
-    await this.history.record(id, principal, disabled ? 'disable' : 'enable', `API key ${disabled ? 'disabled' : 'enabled'}`);
+    await this.changes.run(principal, async (trx, note) => {
+      await this.apiKeys.setDisabled(id, disabled, trx);
+      await this.history.record(id, principal, disabled ? 'disable' : 'enable', `API key ${disabled ? 'disabled' : 'enabled'}`, [], trx);
+      note({ action: `iam-identity.apikey.${disabled ? 'disable' : 'enable'}`, target: id });
+    });
   }
 
   /** The key, if it is in the caller's account (404 otherwise) and the caller may do `operation` to it (403 otherwise). */

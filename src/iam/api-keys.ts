@@ -100,8 +100,8 @@ export class ApiKeys {
     return { record, secret };
   }
 
-  async get(id: string): Promise<ApiKeyRecord | undefined> {
-    return this.ctx.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: string, db: Kysely<Database> = this.ctx.db): Promise<ApiKeyRecord | undefined> {
+    return db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** The key a secret belongs to, whatever its state; unlike authenticate() it counts no use. */
@@ -120,8 +120,8 @@ export class ApiKeys {
   }
 
   /** Applies changes if the key is unlocked and If-Match names its version; bumps the version. */
-  async update(id: string, ifMatch: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
-    const record = assertWritable(await this.get(id), notFound(id), locked(id));
+  async update(id: string, ifMatch: string, changes: ApiKeyChanges, db: Kysely<Database> = this.ctx.db): Promise<ApiKeyRecord> {
+    const record = assertWritable(await this.get(id, db), notFound(id), locked(id));
     if (!ifMatchAccepts(ifMatch, id, record.version)) throw stale(id)();
     const set = {
       ...(changes.name !== undefined ? { name: changes.name } : {}),
@@ -130,32 +130,32 @@ export class ApiKeys {
       ...(changes.supportSessions !== undefined ? { support_sessions: changes.supportSessions ? 1 : 0 } : {}),
       ...(changes.actionWhenLeaked !== undefined ? { action_when_leaked: changes.actionWhenLeaked } : {}),
     };
-    await writeVersion(this.ctx.db, 'api_keys', record, set, this.ctx.clock(), stale(id));
-    return (await this.get(id))!;
+    await writeVersion(db, 'api_keys', record, set, this.ctx.clock(), stale(id));
+    return (await this.get(id, db))!;
   }
 
   /** Deletes an unlocked key; `db` lets the caller delete it with other rows in one transaction. */
   async remove(id: string, db: Kysely<Database> = this.ctx.db): Promise<void> {
-    const record = assertWritable(await this.get(id), notFound(id), locked(id));
+    const record = assertWritable(await this.get(id, db), notFound(id), locked(id));
     // Conditional on the version read: a concurrent lock wins over this delete.
     const result = await db.deleteFrom('api_keys').where('id', '=', id).where('version', '=', record.version).executeTakeFirst();
     if (result.numDeletedRows === 0n) throw locked(id)();
   }
 
-  async setLocked(id: string, value: boolean): Promise<void> {
-    const record = await this.get(id);
+  async setLocked(id: string, value: boolean, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    const record = await this.get(id, db);
     if (!record) throw notFound(id)();
-    await writeVersion(this.ctx.db, 'api_keys', record, { locked: value ? 1 : 0 }, this.ctx.clock(), stale(id));
+    await writeVersion(db, 'api_keys', record, { locked: value ? 1 : 0 }, this.ctx.clock(), stale(id));
   }
 
   /**
    * A disabled key cannot authenticate, and neither can the refresh tokens of its sessions, until
    * enabled again. A lock does not prevent it: disabling is what one does to a key that leaked.
    */
-  async setDisabled(id: string, value: boolean): Promise<void> {
-    const record = await this.get(id);
+  async setDisabled(id: string, value: boolean, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    const record = await this.get(id, db);
     if (!record) throw notFound(id)();
-    await writeVersion(this.ctx.db, 'api_keys', record, { disabled: value ? 1 : 0 }, this.ctx.clock(), stale(id));
+    await writeVersion(db, 'api_keys', record, { disabled: value ? 1 : 0 }, this.ctx.clock(), stale(id));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import {
   decide,
+  decideRepositoryAction,
   grantedActions,
   type Decision,
   type Policy,
@@ -39,6 +40,10 @@ export class SubjectAccess {
 
   grantedActions(scope: RepositoryScope): RepositoryAction[] {
     return grantedActions(this.subject, scope, this.policies);
+  }
+
+  decideRepositoryAction(scope: RepositoryScope, action: RepositoryAction): Decision {
+    return decideRepositoryAction(this.subject, scope, action, this.policies);
   }
 }
 

@@ -109,13 +109,14 @@ export interface RepositoryScope {
   namespace: string;
 }
 
-/** Which repository actions the subject holds in a namespace; the registry login grants exactly these. */
-export function grantedActions(
+/** Whether the subject may take one repository action in a namespace, and why (the audit trail keeps the reason). */
+export function decideRepositoryAction(
   subject: Subject,
   scope: RepositoryScope,
+  action: RepositoryAction,
   policies: readonly Policy[],
   context: AuthorizationContext = DEFAULT_AUTHORIZATION_CONTEXT,
-): RepositoryAction[] {
+): Decision {
   const resource: Resource = {
     accountId: scope.accountId,
     serviceName: 'container-registry',
@@ -123,9 +124,17 @@ export function grantedActions(
     resourceType: 'namespace',
     resource: scope.namespace,
   };
-  return REPOSITORY_ACTIONS.filter(([, action]) => decide({ subject, action, resource }, policies, context).allowed).map(
-    ([name]) => name,
-  );
+  return decide({ subject, action: REPOSITORY_ACTIONS.find(([name]) => name === action)![1], resource }, policies, context);
+}
+
+/** Which repository actions the subject holds in a namespace; the registry login grants exactly these. */
+export function grantedActions(
+  subject: Subject,
+  scope: RepositoryScope,
+  policies: readonly Policy[],
+  context: AuthorizationContext = DEFAULT_AUTHORIZATION_CONTEXT,
+): RepositoryAction[] {
+  return REPOSITORY_ACTIONS.filter(([name]) => decideRepositoryAction(subject, scope, name, policies, context).allowed).map(([name]) => name);
 }
 
 /** A target attribute: a literal value, or a wildcard pattern when the target is a policy scope. */

@@ -1,8 +1,11 @@
 import type { Kysely } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Dialect } from '../db/database.js';
 import type { Database } from '../db/schema.js';
 import type { Clock } from '../registry/clock.js';
 import { AccessTokens } from './access-tokens.js';
 import { AccountAdmin } from './account-admin.js';
+import { IamChanges } from './changes.js';
 import { ApiKeys } from './api-keys.js';
 import { ApiKeyAdmin } from './api-key-admin.js';
 import { Authorization } from './authorization.js';
@@ -46,6 +49,8 @@ export interface Iam {
 
 export function createIam(deps: {
   db: Kysely<Database>;
+  dialect: Dialect;
+  audit?: AuditLog;
   secret: ServerSecret;
   clock: Clock;
   issuer: string;
@@ -63,7 +68,8 @@ export function createIam(deps: {
   const policies = new Policies(ctx);
   const authorization = new Authorization(deps.db);
   const history = new IdentityHistory(deps.db, deps.clock);
-  const policyAdmin = new PolicyAdmin(policies, authorization);
+  const changes = new IamChanges(ctx);
+  const policyAdmin = new PolicyAdmin(policies, authorization, changes);
   return {
     identities,
     apiKeys,
@@ -75,11 +81,11 @@ export function createIam(deps: {
     policies,
     authorization,
     principalOf: (token) => resolvePrincipal(deps.db, token),
-    apiKeyAdmin: new ApiKeyAdmin(apiKeys, identities, authorization, history, deps.clock),
-    serviceIdAdmin: new ServiceIdAdmin(serviceIds, policies, authorization, history, deps.clock),
+    apiKeyAdmin: new ApiKeyAdmin(apiKeys, identities, authorization, history, deps.clock, changes),
+    serviceIdAdmin: new ServiceIdAdmin(serviceIds, policies, authorization, history, deps.clock, changes),
     policyAdmin,
-    userAdmin: new UserAdmin(deps.db, identities, policies, policyAdmin, authorization, history),
-    accountAdmin: new AccountAdmin(identities, apiKeys),
+    userAdmin: new UserAdmin(identities, policies, policyAdmin, authorization, history, changes),
+    accountAdmin: new AccountAdmin(identities, apiKeys, changes),
     history,
   };
 }

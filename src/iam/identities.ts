@@ -42,23 +42,23 @@ export class Identities {
   }
 
   /** A further user in an existing account (which must exist). */
-  async createUser(accountId: string, user: NewUser): Promise<string> {
-    if (!(await this.account(accountId))) throw new Error(`no account ${accountId}`);
+  async createUser(accountId: string, user: NewUser, db: Kysely<Database> = this.ctx.db): Promise<string> {
+    if (!(await this.account(accountId, db))) throw new Error(`no account ${accountId}`);
     const iamId = ids.user();
-    await this.ctx.db.insertInto('users').values(userRow(iamId, accountId, user, this.ctx.clock())).execute();
+    await db.insertInto('users').values(userRow(iamId, accountId, user, this.ctx.clock())).execute();
     return iamId;
   }
 
-  async account(id: string): Promise<AccountRecord | undefined> {
-    return this.ctx.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  async account(id: string, db: Kysely<Database> = this.ctx.db): Promise<AccountRecord | undefined> {
+    return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async accounts(): Promise<AccountRecord[]> {
     return this.ctx.db.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute();
   }
 
-  async user(iamId: string): Promise<UserRecord | undefined> {
-    return this.ctx.db.selectFrom('users').selectAll().where('iam_id', '=', iamId).executeTakeFirst();
+  async user(iamId: string, db: Kysely<Database> = this.ctx.db): Promise<UserRecord | undefined> {
+    return db.selectFrom('users').selectAll().where('iam_id', '=', iamId).executeTakeFirst();
   }
 
   /** An account's users, oldest first. */
@@ -66,8 +66,8 @@ export class Identities {
     return this.ctx.db.selectFrom('users').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('iam_id').execute();
   }
 
-  async updateUser(iamId: string, changes: Partial<Pick<UserRecord, 'name' | 'email' | 'state'>>): Promise<void> {
-    if (Object.keys(changes).length > 0) await this.ctx.db.updateTable('users').set(changes).where('iam_id', '=', iamId).execute();
+  async updateUser(iamId: string, changes: Partial<Pick<UserRecord, 'name' | 'email' | 'state'>>, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    if (Object.keys(changes).length > 0) await db.updateTable('users').set(changes).where('iam_id', '=', iamId).execute();
   }
 
   /** The user or service ID behind an IAM ID, if it exists. */

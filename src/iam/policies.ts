@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, PoliciesTable } from '../db/schema.js';
+import { within } from './changes.js';
 import type { IamContext } from './context.js';
 import { ifMatchAccepts } from './entity-tag.js';
 import { policyErrors } from './policy-errors.js';
@@ -49,7 +50,7 @@ export function attributeValues(entries: unknown[], name: string): unknown[] {
 export class Policies {
   constructor(private readonly ctx: IamContext) {}
 
-  async create(accountId: string, content: PolicyContent, createdBy: string): Promise<PolicyRecord> {
+  async create(accountId: string, content: PolicyContent, createdBy: string, db: Kysely<Database> = this.ctx.db): Promise<PolicyRecord> {
     const now = this.ctx.clock();
     const record: PolicyRecord = {
       id: randomUUID(),
@@ -62,15 +63,15 @@ export class Policies {
       last_modified_by_id: createdBy,
       last_modified_at: now,
     };
-    await this.ctx.db.transaction().execute(async (trx) => {
+    await within(this.ctx, db, async (trx) => {
       await trx.insertInto('policies').values(record).execute();
       await bumpPolicyVersion(trx, accountId);
     });
     return record;
   }
 
-  async get(id: string): Promise<PolicyRecord | undefined> {
-    return this.ctx.db.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: string, db: Kysely<Database> = this.ctx.db): Promise<PolicyRecord | undefined> {
+    return db.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** One account's policies in one state (active unless asked), filtered in code: subjects and resources are JSON. */
@@ -111,20 +112,20 @@ export class Policies {
     return rows.find((row) => row.id !== exceptId && targetKey(JSON.parse(row.subjects), JSON.parse(row.resources)) === target);
   }
 
-  async replace(id: string, ifMatch: string, content: PolicyContent, modifiedBy: string): Promise<PolicyRecord> {
-    return this.write(id, ifMatch, { ...columns(content), last_modified_by_id: modifiedBy });
+  async replace(id: string, ifMatch: string, content: PolicyContent, modifiedBy: string, db: Kysely<Database> = this.ctx.db): Promise<PolicyRecord> {
+    return this.write(id, ifMatch, { ...columns(content), last_modified_by_id: modifiedBy }, db);
   }
 
   /** PATCH state: `deleted` retires the policy, `active` restores it. */
-  async setState(id: string, ifMatch: string, state: PolicyState, modifiedBy: string): Promise<PolicyRecord> {
-    return this.write(id, ifMatch, { state, last_modified_by_id: modifiedBy });
+  async setState(id: string, ifMatch: string, state: PolicyState, modifiedBy: string, db: Kysely<Database> = this.ctx.db): Promise<PolicyRecord> {
+    return this.write(id, ifMatch, { state, last_modified_by_id: modifiedBy }, db);
   }
 
   /** DELETE: the policy stops granting at once; a second delete is a 404, as for a missing one. */
-  async remove(id: string, modifiedBy: string): Promise<void> {
-    const record = await this.get(id);
+  async remove(id: string, modifiedBy: string, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    const record = await this.get(id, db);
     if (!record || record.state !== 'active') throw policyErrors.notFound(id);
-    await this.write(id, '*', { state: 'deleted', last_modified_by_id: modifiedBy });
+    await this.write(id, '*', { state: 'deleted', last_modified_by_id: modifiedBy }, db);
   }
 
   /** Retires every policy naming a subject that is being deleted, inside the caller's transaction. */
@@ -140,11 +141,11 @@ export class Policies {
   }
 
   /** Writes over the version If-Match names (409 otherwise) and bumps both versions, in one transaction. */
-  private async write(id: string, ifMatch: string, set: Partial<PolicyRecord>): Promise<PolicyRecord> {
-    const record = await this.get(id);
+  private async write(id: string, ifMatch: string, set: Partial<PolicyRecord>, db: Kysely<Database>): Promise<PolicyRecord> {
+    const record = await this.get(id, db);
     if (!record) throw policyErrors.notFound(id);
     if (!ifMatchAccepts(ifMatch, id, record.version)) throw policyErrors.staleVersion(id);
-    await this.ctx.db.transaction().execute(async (trx) => {
+    await within(this.ctx, db, async (trx) => {
       // The version check in the WHERE makes a concurrent writer lose with 409 rather than overwrite.
       const result = await trx
         .updateTable('policies')
@@ -155,7 +156,7 @@ export class Policies {
       if (result.numUpdatedRows === 0n) throw policyErrors.staleVersion(id);
       await bumpPolicyVersion(trx, record.account_id);
     });
-    return (await this.get(id))!;
+    return (await this.get(id, db))!;
   }
 }
 

@@ -1,5 +1,8 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { Authorization, SubjectAccess } from './authorization.js';
 import type { PolicyAttribute } from './authorize.js';
+import type { IamChanges, IamEvent } from './changes.js';
 import type { Policies, PolicyContent, PolicyQuery, PolicyRecord, PolicyState } from './policies.js';
 import { policyErrors } from './policy-errors.js';
 import { validatePolicy } from './policy-validation.js';
@@ -18,13 +21,34 @@ export class PolicyAdmin {
   constructor(
     private readonly policies: Policies,
     private readonly authorization: Authorization,
+    private readonly changes: IamChanges,
   ) {}
+
+  /** The write `work` does, with its audit event, in one transaction (or in the caller's `db`). */
+  private recorded<T extends { id: string; subject_iam_id: string | null }>(principal: Principal, action: string, db: Kysely<Database> | undefined, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    const run = async (trx: Kysely<Database>, note: (event: IamEvent) => void) => {
+      const record = await work(trx);
+      note({ action: `iam-am.policy.${action}`, target: record.id, reason: `for ${record.subject_iam_id ?? '(no subject)'}` });
+      return record;
+    };
+    return db ? this.changes.record(principal, db, run) : this.changes.run(principal, run);
+  }
+
+  /**
+   * A policy for a subject made in the caller's transaction `trx` (an invited user): its body and
+   * the caller's right to grant it were checked (check()) before the transaction began; only the
+   * subject differs, and a new subject has no policy to conflict with.
+   */
+  async createChecked(principal: Principal, body: unknown, trx: Kysely<Database>): Promise<PolicyRecord> {
+    const content = validatePolicy(body, principal.accountId);
+    return this.recorded(principal, 'create', trx, (inner) => this.policies.create(principal.accountId, content, principal.iamId, inner));
+  }
 
   async create(principal: Principal, body: unknown): Promise<PolicyRecord> {
     const content = await this.check(principal, body);
     const existing = await this.policies.findConflict(principal.accountId, content);
     if (existing) throw policyErrors.duplicate(existing);
-    return this.policies.create(principal.accountId, content, principal.iamId);
+    return this.recorded(principal, 'create', undefined, (trx) => this.policies.create(principal.accountId, content, principal.iamId, trx));
   }
 
   /** What create() checks before it writes: a valid body the caller may grant. */
@@ -58,7 +82,7 @@ export class PolicyAdmin {
     this.assertMayAssign(access, content.resources);
     const existing = await this.policies.findConflict(principal.accountId, content, id);
     if (existing) throw policyErrors.duplicate(existing);
-    return this.policies.replace(id, ifMatch, content, principal.iamId);
+    return this.recorded(principal, 'update', undefined, (trx) => this.policies.replace(id, ifMatch, content, principal.iamId, trx));
   }
 
   /** PATCH state: restoring a deleted policy is refused while an active one grants the same. */
@@ -72,13 +96,16 @@ export class PolicyAdmin {
       const existing = await this.policies.findConflict(principal.accountId, target, id);
       if (existing) throw policyErrors.duplicate(existing);
     }
-    return this.policies.setState(id, ifMatch, state as PolicyState, principal.iamId);
+    return this.recorded(principal, state === 'active' ? 'restore' : 'delete', undefined, (trx) => this.policies.setState(id, ifMatch, state as PolicyState, principal.iamId, trx));
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
     const record = await this.inAccount(principal, id);
     this.assertMayAssign(await this.authorization.for(principal), storedResources(record));
-    await this.policies.remove(id, principal.iamId);
+    await this.recorded(principal, 'delete', undefined, async (trx) => {
+      await this.policies.remove(id, principal.iamId, trx);
+      return record;
+    });
   }
 
   /** The policy, if it is in the caller's account: another account's is a 404, exactly as a missing one. */

@@ -8,6 +8,8 @@ export interface Principal extends Subject {
   kind: 'user' | 'serviceid';
   /** The owner of the operator's account (the first one): may create further accounts. */
   isOperator: boolean;
+  /** As audit events name it: a user's e-mail, a service ID's name. */
+  name: string;
 }
 
 /**
@@ -15,9 +17,10 @@ export interface Principal extends Subject {
  * since the token was issued) or no longer in the account the token names.
  */
 export async function resolvePrincipal(db: Kysely<Database>, token: Pick<TokenSubject, 'iamId' | 'accountId' | 'subType'>): Promise<Principal | undefined> {
-  // Users and service IDs have the same two columns asked for here.
-  const table = token.subType === 'User' ? 'users' : ('service_ids' as 'users');
-  const identity = await db.selectFrom(table).select('account_id').where('iam_id', '=', token.iamId).executeTakeFirst();
+  const identity =
+    token.subType === 'User'
+      ? await db.selectFrom('users').select(['account_id', 'email as name']).where('iam_id', '=', token.iamId).executeTakeFirst()
+      : await db.selectFrom('service_ids').select(['account_id', 'name']).where('iam_id', '=', token.iamId).executeTakeFirst();
   if (!identity || identity.account_id !== token.accountId) return undefined;
   const account = await db.selectFrom('accounts').select(['owner_iam_id', 'operator']).where('id', '=', identity.account_id).executeTakeFirst();
   if (!account) return undefined;
@@ -28,6 +31,7 @@ export async function resolvePrincipal(db: Kysely<Database>, token: Pick<TokenSu
     kind: token.subType === 'User' ? 'user' : 'serviceid',
     isAccountOwner,
     isOperator: isAccountOwner && account.operator === 1,
+    name: identity.name,
   };
 }
 

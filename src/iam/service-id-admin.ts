@@ -1,6 +1,7 @@
 import type { ApiKeyRecord, ListSort } from './api-keys.js';
 import type { Authorization } from './authorization.js';
 import type { Clock } from '../registry/clock.js';
+import type { IamChanges } from './changes.js';
 import type { IdentityHistory } from './history.js';
 import { identityErrors } from './identity-errors.js';
 import { identityResource } from './identity-resources.js';
@@ -46,6 +47,7 @@ export class ServiceIdAdmin {
     private readonly authorization: Authorization,
     private readonly history: IdentityHistory,
     private readonly clock: Clock,
+    private readonly changes: IamChanges,
   ) {}
 
   async create(principal: Principal, request: ServiceIdRequest): Promise<{ record: ServiceIdRecord; apiKey?: { record: ApiKeyRecord; secret: string } }> {
@@ -57,6 +59,7 @@ export class ServiceIdAdmin {
     const apiKey = request.apiKey;
     if (request.storeApiKeyValue) throw identityErrors.invalid('apikey.store_value is not supported: Berth never stores API key values');
     if (apiKey?.expiresAt !== undefined && apiKey.expiresAt <= this.clock()) throw identityErrors.invalid('apikey.expires_at must be in the future');
+    return this.changes.run(principal, async (trx, note) => {
     const created = await this.serviceIds.create({
       accountId: principal.accountId,
       name: request.name,
@@ -65,10 +68,15 @@ export class ServiceIdAdmin {
       createdBy: principal.iamId,
       locked: request.locked,
       ...(apiKey ? { apiKey } : {}),
-    });
-    await this.history.record(created.record.id, principal, 'create', `service ID ${request.name} created`, [request.name]);
-    if (created.apiKey) await this.history.record(created.apiKey.record.id, principal, 'create', `API key ${created.apiKey.record.name} created`, [created.apiKey.record.name]);
+    }, trx);
+    await this.history.record(created.record.id, principal, 'create', `service ID ${request.name} created`, [request.name], trx);
+    note({ action: 'iam-identity.serviceid.create', target: created.record.id, reason: `named ${request.name}` });
+    if (created.apiKey) {
+      await this.history.record(created.apiKey.record.id, principal, 'create', `API key ${created.apiKey.record.name} created`, [created.apiKey.record.name], trx);
+      note({ action: 'iam-identity.apikey.create', target: created.apiKey.record.id, reason: `for ${created.record.iam_id}` });
+    }
     return created;
+    });
   }
 
   /** The account's service IDs the caller may see (others are left out, as IBM lists them). */
@@ -95,24 +103,37 @@ export class ServiceIdAdmin {
 
   async update(principal: Principal, id: string, ifMatch: string, changes: ServiceIdChanges): Promise<ServiceIdRecord> {
     await this.authorized(principal, id, 'update');
-    const record = await this.serviceIds.update(id, ifMatch, changes);
-    await this.history.record(id, principal, 'update', `service ID ${record.name} updated`, Object.keys(changes));
-    return record;
+    return this.changes.run(principal, async (trx, note) => {
+      const record = await this.serviceIds.update(id, ifMatch, changes, trx);
+      await this.history.record(id, principal, 'update', `service ID ${record.name} updated`, Object.keys(changes), trx);
+      note({ action: 'iam-identity.serviceid.update', target: id, reason: Object.keys(changes).join(', ') });
+      return record;
+    });
   }
 
   /** Deletes the service ID, its API keys, their history, and retires the policies naming it. */
   async remove(principal: Principal, id: string): Promise<void> {
     await this.authorized(principal, id, 'delete');
-    await this.serviceIds.remove(id, async (trx, record, keyIds) => {
-      await this.policies.retireSubject(trx, record.account_id, record.iam_id, principal.iamId);
-      await this.history.forget([id, ...keyIds], trx);
-    });
+    await this.changes.run(principal, (trx, note) =>
+      this.serviceIds.remove(
+        id,
+        async (inner, record, keyIds) => {
+          await this.policies.retireSubject(inner, record.account_id, record.iam_id, principal.iamId);
+          await this.history.forget([id, ...keyIds], inner);
+          note({ action: 'iam-identity.serviceid.delete', target: id, reason: keyIds.length > 0 ? `with API keys ${keyIds.join(', ')}` : 'no API keys' });
+        },
+        trx,
+      ),
+    );
   }
 
   async setLocked(principal: Principal, id: string, locked: boolean): Promise<void> {
     await this.authorized(principal, id, 'lock');
-    await this.serviceIds.setLocked(id, locked);
-    await this.history.record(id, principal, locked ? 'lock' : 'unlock', `service ID ${locked ? 'locked' : 'unlocked'}`);
+    await this.changes.run(principal, async (trx, note) => {
+      await this.serviceIds.setLocked(id, locked, trx);
+      await this.history.record(id, principal, locked ? 'lock' : 'unlock', `service ID ${locked ? 'locked' : 'unlocked'}`, [], trx);
+      note({ action: `iam-identity.serviceid.${locked ? 'lock' : 'unlock'}`, target: id });
+    });
   }
 
   /** The service ID, if it is in the caller's account (404 otherwise) and the caller may do `operation` to it (403 otherwise). */

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, ServiceIdsTable } from '../db/schema.js';
 import type { ApiKeyRecord, ApiKeys, LeakAction, ListSort } from './api-keys.js';
+import { within } from './changes.js';
 import type { IamContext } from './context.js';
 import { ifMatchAccepts } from './entity-tag.js';
 import { identityErrors } from './identity-errors.js';
@@ -52,7 +53,7 @@ export class ServiceIds {
     private readonly apiKeys: ApiKeys,
   ) {}
 
-  async create(input: NewServiceId): Promise<{ record: ServiceIdRecord; apiKey?: { record: ApiKeyRecord; secret: string } }> {
+  async create(input: NewServiceId, db: Kysely<Database> = this.ctx.db): Promise<{ record: ServiceIdRecord; apiKey?: { record: ApiKeyRecord; secret: string } }> {
     const { id, iamId } = ids.serviceId();
     const now = this.ctx.clock();
     const record: ServiceIdRecord = {
@@ -68,7 +69,7 @@ export class ServiceIds {
       modified_at: now,
       unique_instance_crns: JSON.stringify(input.uniqueInstanceCrns ?? []),
     };
-    return this.ctx.db.transaction().execute(async (trx) => {
+    return within(this.ctx, db, async (trx) => {
       await trx.insertInto('service_ids').values(record).execute();
       const key = input.apiKey;
       if (!key) return { record };
@@ -89,8 +90,8 @@ export class ServiceIds {
     });
   }
 
-  async get(id: string): Promise<ServiceIdRecord | undefined> {
-    return this.ctx.db.selectFrom('service_ids').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: string, db: Kysely<Database> = this.ctx.db): Promise<ServiceIdRecord | undefined> {
+    return db.selectFrom('service_ids').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** Every matching service ID in list order; callers filter by what the caller may see, then page. */
@@ -100,16 +101,16 @@ export class ServiceIds {
     return select.orderBy(query.sort, query.order).orderBy('id', query.order).execute();
   }
 
-  async update(id: string, ifMatch: string, changes: ServiceIdChanges): Promise<ServiceIdRecord> {
-    const record = assertWritable(await this.get(id), notFound(id), locked(id));
+  async update(id: string, ifMatch: string, changes: ServiceIdChanges, db: Kysely<Database> = this.ctx.db): Promise<ServiceIdRecord> {
+    const record = assertWritable(await this.get(id, db), notFound(id), locked(id));
     if (!ifMatchAccepts(ifMatch, id, record.version)) throw stale(id)();
     const set = {
       ...(changes.name !== undefined ? { name: changes.name } : {}),
       ...(changes.description !== undefined ? { description: changes.description } : {}),
       ...(changes.uniqueInstanceCrns !== undefined ? { unique_instance_crns: JSON.stringify(changes.uniqueInstanceCrns) } : {}),
     };
-    await writeVersion(this.ctx.db, 'service_ids', record, set, this.ctx.clock(), stale(id));
-    return (await this.get(id))!;
+    await writeVersion(db, 'service_ids', record, set, this.ctx.clock(), stale(id));
+    return (await this.get(id, db))!;
   }
 
   /**
@@ -117,9 +118,9 @@ export class ServiceIds {
    * afterwards. `alsoDo` runs in the same transaction (the caller retires the service ID's
    * policies there); it gets the ids of the deleted keys.
    */
-  async remove(id: string, alsoDo: (trx: Kysely<Database>, record: ServiceIdRecord, keyIds: string[]) => Promise<void>): Promise<void> {
-    const record = assertWritable(await this.get(id), notFound(id), locked(id));
-    await this.ctx.db.transaction().execute(async (trx) => {
+  async remove(id: string, alsoDo: (trx: Kysely<Database>, record: ServiceIdRecord, keyIds: string[]) => Promise<void>, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    const record = assertWritable(await this.get(id, db), notFound(id), locked(id));
+    await within(this.ctx, db, async (trx) => {
       const result = await trx.deleteFrom('service_ids').where('id', '=', id).where('version', '=', record.version).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw locked(id)();
       const keys = await trx.selectFrom('api_keys').select('id').where('iam_id', '=', record.iam_id).execute();
@@ -128,9 +129,9 @@ export class ServiceIds {
     });
   }
 
-  async setLocked(id: string, value: boolean): Promise<void> {
-    const record = await this.get(id);
+  async setLocked(id: string, value: boolean, db: Kysely<Database> = this.ctx.db): Promise<void> {
+    const record = await this.get(id, db);
     if (!record) throw notFound(id)();
-    await writeVersion(this.ctx.db, 'service_ids', record, { locked: value ? 1 : 0 }, this.ctx.clock(), stale(id));
+    await writeVersion(db, 'service_ids', record, { locked: value ? 1 : 0 }, this.ctx.clock(), stale(id));
   }
 }

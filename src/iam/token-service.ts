@@ -2,7 +2,7 @@ import type { AccessTokens } from './access-tokens.js';
 import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
 import type { ApiKeys } from './api-keys.js';
 import { IamError, iamErrors } from './errors.js';
-import type { Identities } from './identities.js';
+import type { Identities, Identity } from './identities.js';
 import type { RefreshTokens } from './refresh-tokens.js';
 
 export const APIKEY_GRANT = 'urn:ibm:params:oauth:grant-type:apikey';
@@ -40,7 +40,8 @@ export class TokenService {
     private readonly refreshTokens: RefreshTokens,
   ) {}
 
-  async grant(form: URLSearchParams, client: TokenClient | undefined): Promise<TokenResponse> {
+  /** The token answer, and who it was issued to (for the audit trail). */
+  async grant(form: URLSearchParams, client: TokenClient | undefined): Promise<{ response: TokenResponse; identity: Identity }> {
     const grantType = form.get('grant_type');
     if (!grantType) throw iamErrors.invalidRequest('grant_type is required');
     const clientId = client?.id ?? DEFAULT_CLIENT;
@@ -68,7 +69,7 @@ export class TokenService {
     const scope = form.get('scope') || DEFAULT_SCOPE;
     const issued = await this.accessTokens.issue(identity, { grantType, clientId, scope });
     const refreshToken = refreshable ? await this.refreshTokens.issue({ ...session, clientId }) : 'not_supported';
-    return {
+    const response: TokenResponse = {
       access_token: issued.token,
       refresh_token: refreshToken,
       token_type: 'Bearer',
@@ -76,5 +77,6 @@ export class TokenService {
       expiration: issued.exp,
       scope,
     };
+    return { response, identity };
   }
 }

@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import type { Authorization } from './authorization.js';
+import type { IamChanges } from './changes.js';
 import type { IdentityHistory } from './history.js';
 import type { Identities, UserRecord } from './identities.js';
 import { identityErrors } from './identity-errors.js';
@@ -35,12 +34,12 @@ type UserOperation = 'get' | 'invite' | 'update' | 'remove';
  */
 export class UserAdmin {
   constructor(
-    private readonly db: Kysely<Database>,
     private readonly identities: Identities,
     private readonly policies: Policies,
     private readonly policyAdmin: PolicyAdmin,
     private readonly authorization: Authorization,
     private readonly history: IdentityHistory,
+    private readonly changes: IamChanges,
   ) {}
 
   async list(principal: Principal, accountId: string, page: { offset: number; limit: number }): Promise<{ records: UserRecord[]; more: boolean; total: number }> {
@@ -78,9 +77,14 @@ export class UserAdmin {
 
     const created: UserRecord[] = [];
     for (const user of invitation.users) {
-      const iamId = await this.identities.createUser(accountId, { email: user.email, name: user.name ?? user.email });
-      for (const policy of invitation.policies) await this.policyAdmin.create(principal, policyBody(iamId, policy));
-      created.push((await this.identities.user(iamId))!);
+      // Each user with their policies, or neither.
+      const record = await this.changes.run(principal, async (trx, note) => {
+        const iamId = await this.identities.createUser(accountId, { email: user.email, name: user.name ?? user.email }, trx);
+        note({ action: 'user-management.user.invite', target: iamId, reason: `${user.email} into account ${accountId}` });
+        for (const policy of invitation.policies) await this.policyAdmin.createChecked(principal, policyBody(iamId, policy), trx);
+        return (await this.identities.user(iamId, trx))!;
+      });
+      created.push(record);
     }
     return created;
   }
@@ -99,10 +103,14 @@ export class UserAdmin {
     }
     const renamed = changes.firstname !== undefined || changes.lastname !== undefined;
     const { firstname, lastname } = nameParts(user.name);
-    await this.identities.updateUser(iamId, {
+    const set = {
       ...(renamed ? { name: `${changes.firstname ?? firstname} ${changes.lastname ?? lastname}`.trim() } : {}),
       ...(changes.email !== undefined ? { email: changes.email } : {}),
       ...(changes.state !== undefined ? { state: changes.state } : {}),
+    };
+    await this.changes.run(principal, async (trx, note) => {
+      await this.identities.updateUser(iamId, set, trx);
+      note({ action: 'user-management.user.update', target: iamId, reason: Object.keys(set).join(', ') });
     });
   }
 
@@ -112,7 +120,8 @@ export class UserAdmin {
     await this.userIn(principal, accountId, iamId);
     const account = await this.identities.account(accountId);
     if (account?.owner_iam_id === iamId) throw identityErrors.conflict('The account owner cannot be removed from the account.');
-    await this.db.transaction().execute(async (trx) => {
+    await this.changes.run(principal, async (trx, note) => {
+      note({ action: 'user-management.user.remove', target: iamId, reason: `from account ${accountId}` });
       const keys = await trx.selectFrom('api_keys').select('id').where('iam_id', '=', iamId).execute();
       await trx.deleteFrom('refresh_tokens').where('iam_id', '=', iamId).execute();
       await trx.deleteFrom('api_keys').where('iam_id', '=', iamId).execute();

@@ -1,3 +1,4 @@
+import type { Actor } from '../audit/actor.js';
 import { parseDigest, type Digest } from '../oci/digest.js';
 import type { Blobs } from './blobs.js';
 import { keyStartsWith, type RegistryContext } from './context.js';
@@ -120,11 +121,12 @@ export class Images {
    * bytes move) and its manifest (with the children of an index) is stored byte for byte, so the
    * digest stays the same.
    */
-  async copy(fromKey: string, digest: string, toKey: string, tag: string): Promise<void> {
-    await this.copyManifest(fromKey, digest, toKey, { kind: 'tag', tag });
+  async copy(fromKey: string, digest: string, toKey: string, tag: string, actor?: Actor): Promise<void> {
+    await this.copyManifest(fromKey, digest, toKey, { kind: 'tag', tag }, actor);
   }
 
-  private async copyManifest(fromKey: string, digest: string, toKey: string, reference: ManifestReference): Promise<void> {
+  /** `actor` is given for the image asked for only: the trail records the tag, not each child of an index. */
+  private async copyManifest(fromKey: string, digest: string, toKey: string, reference: ManifestReference, actor?: Actor): Promise<void> {
     const parsed = parseDigest(digest);
     if (!parsed.ok) throw new Error(`stored manifest digest ${digest} does not parse`);
     const stored = await this.manifests.get(fromKey, { kind: 'digest', digest: parsed.digest });
@@ -138,7 +140,7 @@ export class Images {
       if (child.kind === 'manifest') await this.copyManifest(fromKey, child.reference_digest, toKey, { kind: 'digest', digest: digestOrThrow(child.reference_digest) });
       else await this.blobs.mount(toKey, digestOrThrow(child.reference_digest), fromKey);
     }
-    await this.manifests.put(toKey, reference, stored.content, stored.mediaType);
+    await this.manifests.put(toKey, reference, stored.content, stored.mediaType, actor);
   }
 }
 

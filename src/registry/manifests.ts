@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Actor } from '../audit/actor.js';
+import { recordRepositoryChange } from './change-events.js';
 import type { Database } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
 import { digestOf } from '../oci/digest.js';
@@ -132,22 +133,18 @@ export class Manifests {
    * and whatever was only there for it (see ManifestRemoval). A manifest an index still names is
    * refused: removing it would break the index.
    */
-  async delete(repository: string, reference: ManifestReference): Promise<void> {
-    if (reference.kind === 'tag') {
-      const result = await this.ctx.db
-        .deleteFrom('tags')
-        .where('repository', '=', repository)
-        .where('name', '=', reference.tag)
-        .executeTakeFirst();
-      if (result.numDeletedRows === 0n) throw manifestUnknown(repository, reference);
-      return;
-    }
-    const digest = reference.digest.value;
+  async delete(repository: string, reference: ManifestReference, actor?: Actor): Promise<void> {
     await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
-      const removal = new ManifestRemoval(trx, this.ctx.dialect, this.ctx.clock());
-      if (!(await removal.lock(repository, digest))) throw manifestUnknown(repository, reference);
-      await removal.requireUnused(repository, digest);
-      await removal.dropLive(repository, digest);
+      if (reference.kind === 'tag') {
+        const result = await trx.deleteFrom('tags').where('repository', '=', repository).where('name', '=', reference.tag).executeTakeFirst();
+        if (result.numDeletedRows === 0n) throw manifestUnknown(repository, reference);
+      } else {
+        const removal = new ManifestRemoval(trx, this.ctx.dialect, this.ctx.clock());
+        if (!(await removal.lock(repository, reference.digest.value))) throw manifestUnknown(repository, reference);
+        await removal.requireUnused(repository, reference.digest.value);
+        await removal.dropLive(repository, reference.digest.value);
+      }
+      await recordRepositoryChange(this.ctx, trx, repository, 'container-registry.image.delete', suffixOf(reference), actor);
     });
   }
 
@@ -211,4 +208,9 @@ export class Manifests {
 export function manifestUnknown(repository: string, reference: ManifestReference): OciError {
   const ref = reference.kind === 'tag' ? reference.tag : reference.digest.value;
   return new OciError('MANIFEST_UNKNOWN', { name: repository, reference: ref });
+}
+
+/** How an audit target names a reference after the repository: `:tag` or `@digest`. */
+function suffixOf(reference: ManifestReference): string {
+  return reference.kind === 'tag' ? `:${reference.tag}` : `@${reference.digest.value}`;
 }

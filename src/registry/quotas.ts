@@ -1,9 +1,11 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Actor } from '../audit/actor.js';
 import type { PlanName } from '../config/config.js';
 import type { Database, QuotasTable } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
 import { isNoSpace } from '../storage/blob-store.js';
 import { keyUnder, type RegistryContext } from './context.js';
+import { recordAccountChange } from './change-events.js';
 import { RegistryError, STORAGE_QUOTA_MESSAGE, TRAFFIC_QUOTA_MESSAGE } from './errors.js';
 import { ownerOfRepository } from './namespaces.js';
 
@@ -92,7 +94,7 @@ export class Quotas {
   }
 
   /** Sets the account's own quotas, in megabytes (-1: none of its own); on a plan with limits, at most the plan's. */
-  async setQuota(accountId: string, region: string, megabytes: { storage?: number; traffic?: number }): Promise<void> {
+  async setQuota(accountId: string, region: string, megabytes: { storage?: number; traffic?: number }, actor?: Actor): Promise<void> {
     await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
       await this.ensure(trx, accountId, region);
       const row = (await this.row(trx, accountId, region, true))!;
@@ -112,6 +114,8 @@ export class Quotas {
         values[column] = bytes;
       }
       await trx.updateTable('quotas').set(values).where('account_id', '=', accountId).where('region', '=', region).execute();
+      const set = Object.entries(megabytes).filter(([, value]) => value !== undefined).map(([name, value]) => `${name}=${value} MB`);
+      await recordAccountChange(this.ctx, trx, accountId, region, 'container-registry.quota.set', set.join(', '), actor);
     });
   }
 
@@ -120,7 +124,7 @@ export class Quotas {
   }
 
   /** Moves the account to `plan`; plans are only ever upgraded, as in IBM's registry. */
-  async setPlan(accountId: string, region: string, name: string): Promise<void> {
+  async setPlan(accountId: string, region: string, name: string, actor?: Actor): Promise<void> {
     const plan = PLAN_ORDER.find((p) => p.toLowerCase() === name.toLowerCase());
     if (!plan) throw new RegistryError('invalid', `plan must be one of ${PLAN_ORDER.join(', ')}, got "${name}"`);
     await writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
@@ -130,6 +134,7 @@ export class Quotas {
         throw new RegistryError('invalid', `the account is on the ${current} plan; plans can be upgraded, not downgraded`);
       }
       await trx.updateTable('quotas').set({ plan, updated_at: this.ctx.clock() }).where('account_id', '=', accountId).where('region', '=', region).execute();
+      await recordAccountChange(this.ctx, trx, accountId, region, 'container-registry.plan.set', `${current} → ${plan}`, actor);
     });
   }
 

@@ -52,7 +52,7 @@ export function regionView(registry: Registry, region: string) {
       get: (name: string, reference: ManifestReference) => named(name, manifests.get(key(name), reference)),
       put: (name: string, reference: ManifestReference, body: Buffer, contentType: string | undefined, actor?: Actor) =>
         manifests.put(key(name), reference, body, contentType, actor),
-      delete: (name: string, reference: ManifestReference) => named(name, manifests.delete(key(name), reference)),
+      delete: (name: string, reference: ManifestReference, actor?: Actor) => named(name, manifests.delete(key(name), reference, actor)),
     },
     tags: {
       list: (name: string, page: PageRequest) => named(name, tags.list(key(name), page)),

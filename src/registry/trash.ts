@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { Actor } from '../audit/actor.js';
 import type { Database, TrashTable } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
+import { recordRepositoryChange } from './change-events.js';
 import { keyUnder, type RegistryContext } from './context.js';
 import { RegistryError } from './errors.js';
 import { ManifestRemoval } from './manifest-removal.js';
@@ -43,12 +45,13 @@ export class Trash {
    * Moves the manifest `digest` of a repository (key) and all its tags there to the trash; false
    * when no such manifest is live. A manifest an index names is refused, as a delete would be.
    */
-  async put(key: string, digest: string): Promise<boolean> {
+  async put(key: string, digest: string, actor?: Actor): Promise<boolean> {
     return writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
       const now = this.ctx.clock();
       const removal = new ManifestRemoval(trx, this.ctx.dialect, now);
       if (!(await removal.lock(key, digest))) return false;
       await removal.requireUnused(key, digest);
+      await recordRepositoryChange(this.ctx, trx, key, 'container-registry.image.delete', `@${digest}`, actor);
       if (this.days === 0) {
         await removal.dropLive(key, digest);
         return true;
@@ -94,7 +97,7 @@ export class Trash {
    * Restores a trashed digest with every tag it had. A tag another image holds now is not moved
    * (it is listed as a conflict); the image is out of the trash either way.
    */
-  async restoreDigest(key: string, digest: string): Promise<RestoreResult> {
+  async restoreDigest(key: string, digest: string, actor?: Actor): Promise<RestoreResult> {
     return writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
       const entry = await locked(trx.selectFrom('trash').selectAll().where('repository', '=', key).where('digest', '=', digest), this.ctx.dialect, 'update').executeTakeFirst();
       if (!entry) throw new RegistryError('not-in-trash', `no image ${digest} is in the trash of this repository`);
@@ -106,6 +109,7 @@ export class Trash {
         else result.conflicts.push(tag);
       }
       await trx.deleteFrom('trash').where('repository', '=', key).where('digest', '=', digest).execute();
+      await recordRepositoryChange(this.ctx, trx, key, 'container-registry.trash.restore', `@${digest}`, actor);
       return result;
     });
   }
@@ -115,7 +119,7 @@ export class Trash {
    * with that tag. Refused when the tag names another image now. The digest's other tags stay in
    * the trash until they are restored or expire.
    */
-  async restoreTag(key: string, tag: string): Promise<string> {
+  async restoreTag(key: string, tag: string, actor?: Actor): Promise<string> {
     return writeTransaction(this.ctx.db, this.ctx.dialect, async (trx) => {
       const rows = await locked(trx.selectFrom('trash').selectAll().where('repository', '=', key).orderBy('trashed_at', 'desc'), this.ctx.dialect, 'update').execute();
       const entry = rows.find((row) => parseTags(row.tags).includes(tag));
@@ -128,6 +132,7 @@ export class Trash {
       const rest = parseTags(entry.tags).filter((t) => t !== tag);
       if (rest.length === 0) await trx.deleteFrom('trash').where('repository', '=', key).where('digest', '=', entry.digest).execute();
       else await trx.updateTable('trash').set({ tags: JSON.stringify(rest) }).where('repository', '=', key).where('digest', '=', entry.digest).execute();
+      await recordRepositoryChange(this.ctx, trx, key, 'container-registry.trash.restore', `:${tag}`, actor);
       return entry.digest;
     });
   }

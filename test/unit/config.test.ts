@@ -248,3 +248,21 @@ describe('storage lifecycle settings', () => {
     expect(error.message).not.toMatch(/\n/);
   });
 });
+
+describe('audit retention setting', () => {
+  it('keeps events forever unless BERTH_AUDIT_RETENTION (or --audit-retention, which wins) says otherwise', () => {
+    expect(loadConfig({}, {}).audit).toEqual({ retentionMs: 0 });
+    expect(loadConfig({}, { BERTH_AUDIT_RETENTION: '90d' }).audit).toEqual({ retentionMs: 90 * 86_400_000 });
+    expect(loadConfig({ auditRetention: '12h' }, { BERTH_AUDIT_RETENTION: '90d' }).audit).toEqual({ retentionMs: 12 * 3_600_000 });
+    expect(loadConfig({}, { BERTH_AUDIT_RETENTION: '' }).audit).toEqual({ retentionMs: 0 });
+  });
+
+  it.each([
+    [{}, { BERTH_AUDIT_RETENTION: '90' }, 'BERTH_AUDIT_RETENTION'],
+    [{}, { BERTH_AUDIT_RETENTION: 'forever' }, 'BERTH_AUDIT_RETENTION'],
+    [{ auditRetention: '-1d' }, {}, '--audit-retention'],
+  ] as Array<[ConfigInput, NodeJS.ProcessEnv, string]>)('refuses %j %j, naming %s', (flags, env, setting) => {
+    const error = configError(flags, env);
+    expect(error.message).toBe(`${setting} must be a duration such as 30s, 10m or 1h (or 0), got "${flags.auditRetention ?? env.BERTH_AUDIT_RETENTION}"`);
+  });
+});

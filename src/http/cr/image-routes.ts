@@ -1,7 +1,8 @@
+import type { Actor } from '../../audit/actor.js';
 import type { ImageRecord } from '../../registry/images.js';
 import { managementErrors } from '../../registry/management-errors.js';
 import { parseImageRef, refInPath, type ImageRef } from './image-refs.js';
-import { crResource, ownNamespace, requireAction, toManagementError, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { actorOf, crResource, ownNamespace, requireAction, toManagementError, type ManagementContext, type ManagementRoute } from './management-route.js';
 import { imageDigest, imageInspection, isIndex, manifestFacts, remoteApiImage } from './views.js';
 
 /** Query values that may repeat or come comma-joined (the Node SDK joins arrays with commas). */
@@ -54,9 +55,9 @@ async function configOf(ctx: ManagementContext, image: ImageRecord) {
  * Deletes the image a reference names (by tag or digest): its manifest and every tag on it in
  * that repository go to the trash, as IBM's registry does (at once, with BERTH_TRASH_DAYS=0).
  */
-async function deleteImage(ctx: ManagementContext, ref: ImageRef): Promise<void> {
+async function deleteImage(ctx: ManagementContext, ref: ImageRef, actor: Actor): Promise<void> {
   const image = await imageFor(ctx, ref, 'image.delete');
-  if (!(await ctx.registry.trash.put(image.key, image.digest))) throw managementErrors.imageUnknown(ref.text);
+  if (!(await ctx.registry.trash.put(image.key, image.digest, actor))) throw managementErrors.imageUnknown(ref.text);
 }
 
 /** `/api/v1/images…` and `/api/v1/tags/…` (§4.2). */
@@ -112,7 +113,7 @@ export const imageRoutes: ManagementRoute[] = [
       const image = await imageFor(ctx, source, 'image.pull');
       await ownNamespace(ctx, target.namespace);
       requireAction(ctx, 'image.push', crResource.namespace(ctx, target.namespace));
-      await ctx.registry.images.copy(image.key, image.digest, ctx.regional.key(target.repository), target.reference.tag);
+      await ctx.registry.images.copy(image.key, image.digest, ctx.regional.key(target.repository), target.reference.tag, actorOf(request, ctx));
       return {};
     },
   },
@@ -129,7 +130,7 @@ export const imageRoutes: ManagementRoute[] = [
         try {
           const ref = parseImageRef(text, ctx.hosts);
           if (ref.reference.kind !== 'digest') throw managementErrors.invalidImage(text, 'bulk delete takes references by digest');
-          await deleteImage(ctx, ref);
+          await deleteImage(ctx, ref, actorOf(request, ctx));
           success.push(text);
         } catch (failure) {
           const refused = toManagementError(failure);
@@ -164,7 +165,7 @@ export const imageRoutes: ManagementRoute[] = [
     status: 200,
     async handle(request, ctx) {
       const ref = refInPath(request, ctx.hosts, '/api/v1/images/');
-      await deleteImage(ctx, ref);
+      await deleteImage(ctx, ref, actorOf(request, ctx));
       return { body: { Untagged: ref.text } };
     },
   },
@@ -176,7 +177,7 @@ export const imageRoutes: ManagementRoute[] = [
       const ref = refInPath(request, ctx.hosts, '/api/v1/tags/');
       if (ref.reference.kind !== 'tag') throw managementErrors.invalidImage(ref.text, 'untag takes <repository>:<tag>');
       await imageFor(ctx, ref, 'image.delete');
-      await ctx.regional.manifests.delete(ref.repository, ref.reference);
+      await ctx.regional.manifests.delete(ref.repository, ref.reference, actorOf(request, ctx));
       return { body: { Untagged: ref.text } };
     },
   },

@@ -63,7 +63,7 @@ const REGISTRY_ERRORS: Record<RegistryErrorKind, { status: number; code: string 
 /** Any failure as a ManagementError: ours pass through, the framework's 4xx keep their status, the rest are 500s. */
 /** Who makes a management request, as its audit event names them. */
 export function actorOf(request: FastifyRequest, ctx: ManagementContext): Actor {
-  return { principalId: ctx.principal.iamId, principalName: null, client: request.ip, requestId: request.id };
+  return { principalId: ctx.principal.iamId, principalName: ctx.principal.name, client: request.ip, requestId: request.id };
 }
 
 /** The management API's error body: `{"code": "CRG…E", "message": …, "request-id": …}`. */

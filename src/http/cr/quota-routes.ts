@@ -1,6 +1,6 @@
 import type { QuotaBytes } from '../../registry/quotas.js';
 import { managementErrors } from '../../registry/management-errors.js';
-import { crResource, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { actorOf, crResource, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
 
 const wire = (bytes: QuotaBytes) => ({ storage_bytes: bytes.storageBytes, traffic_bytes: bytes.trafficBytes });
 
@@ -44,7 +44,7 @@ export const quotaRoutes: ManagementRoute[] = [
       const fields = body as Record<string, unknown>;
       const storage = megabytes(fields, 'storage_megabytes');
       const traffic = megabytes(fields, 'traffic_megabytes');
-      await ctx.registry.quotas.setQuota(ctx.principal.accountId, ctx.region, { ...(storage !== undefined ? { storage } : {}), ...(traffic !== undefined ? { traffic } : {}) });
+      await ctx.registry.quotas.setQuota(ctx.principal.accountId, ctx.region, { ...(storage !== undefined ? { storage } : {}), ...(traffic !== undefined ? { traffic } : {}) }, actorOf(request, ctx));
       return { body: await quotaBody(ctx) };
     },
   },
@@ -65,7 +65,7 @@ export const quotaRoutes: ManagementRoute[] = [
       requireAction(ctx, 'plan.set', crResource.service(ctx));
       const plan = (request.body as { plan?: unknown } | undefined)?.plan;
       if (typeof plan !== 'string' || plan === '') throw managementErrors.badRequest('the body must be {"plan": "Standard"}');
-      await ctx.registry.quotas.setPlan(ctx.principal.accountId, ctx.region, plan);
+      await ctx.registry.quotas.setPlan(ctx.principal.accountId, ctx.region, plan, actorOf(request, ctx));
       return { body: { plan: await ctx.registry.quotas.plan(ctx.principal.accountId, ctx.region) } };
     },
   },

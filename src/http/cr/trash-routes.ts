@@ -1,6 +1,6 @@
 import { managementErrors } from '../../registry/management-errors.js';
 import { refInPath, repositoryRef, type ImageRef } from './image-refs.js';
-import { crResource, ownNamespace, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { actorOf, crResource, ownNamespace, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
 
 const DAY_MS = 86_400_000;
 
@@ -47,15 +47,15 @@ export const trashRoutes: ManagementRoute[] = [
       if (path.endsWith('/restoretags')) {
         const ref = refInPath(request, ctx.hosts, '/api/v1/trash/', '/restoretags');
         if (ref.reference.kind !== 'digest') throw managementErrors.invalidImage(ref.text, 'restoretags takes a reference by digest');
-        const result = await ctx.registry.trash.restoreDigest(await restorable(ctx, ref), ref.reference.digest.value);
+        const result = await ctx.registry.trash.restoreDigest(await restorable(ctx, ref), ref.reference.digest.value, actorOf(request, ctx));
         const full = (tag: string) => `${repositoryRef(host, ref.repository)}:${tag}`;
         return { body: { successful: result.restored.map(full), unsuccessful: result.conflicts.map(full) } };
       }
       if (path.endsWith('/restore')) {
         const ref = refInPath(request, ctx.hosts, '/api/v1/trash/', '/restore');
         const key = await restorable(ctx, ref);
-        if (ref.reference.kind === 'digest') await ctx.registry.trash.restoreDigest(key, ref.reference.digest.value);
-        else await ctx.registry.trash.restoreTag(key, ref.reference.tag);
+        if (ref.reference.kind === 'digest') await ctx.registry.trash.restoreDigest(key, ref.reference.digest.value, actorOf(request, ctx));
+        else await ctx.registry.trash.restoreTag(key, ref.reference.tag, actorOf(request, ctx));
         return {};
       }
       throw managementErrors.badRequest('POST /api/v1/trash/<image>/restore (by tag) or /api/v1/trash/<image@digest>/restoretags');

@@ -28,8 +28,8 @@ export async function oauthTokenRoutes(app: FastifyInstance, deps: { login: Regi
   });
   app.setErrorHandler(async (error: unknown, request, reply) => sendOciError(request, reply, error));
 
-  const answer = async (request: FastifyRequest, reply: FastifyReply, ask: Omit<TokenRequest, 'region' | 'client'>) => {
-    const body = await deps.login.token({ ...ask, region: deps.regionOf(request), client: request.ip });
+  const answer = async (request: FastifyRequest, reply: FastifyReply, ask: Omit<TokenRequest, 'region' | 'origin'>) => {
+    const body = await deps.login.token({ ...ask, region: deps.regionOf(request), origin: { client: request.ip, requestId: request.id } });
     return reply.header('cache-control', 'no-store').send(body);
   };
 

@@ -1,4 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessEvents } from '../../audit/access-events.js';
+import type { Actor } from '../../audit/actor.js';
 import type { Access, Caller } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorize.js';
 import type { Authenticator } from '../../auth/authenticate.js';
@@ -17,6 +19,8 @@ export interface V2Options {
   authenticator: Authenticator;
   authorizer: Authorizer;
   config: BerthConfig;
+  /** Where pulls are recorded for the audit trail. */
+  events?: AccessEvents;
 }
 
 /** What one request's handler works with: its region's registry. */
@@ -44,3 +48,9 @@ export interface V2Context {
 }
 
 export type V2Handler = (ctx: V2Context) => Promise<void>;
+
+/** The caller as the audit trail names it. */
+export function actorOf(caller: Caller, request: FastifyRequest): Actor {
+  const principal = caller.kind === 'principal' ? caller : undefined;
+  return { principalId: principal?.id ?? null, principalName: principal?.name ?? null, client: request.ip, requestId: request.id };
+}

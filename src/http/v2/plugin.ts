@@ -104,7 +104,7 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
   const scope = access && challengeScopes(access, uses);
   let caller: Caller;
   try {
-    caller = await deps.authenticator.authenticate(request.headers, region, request.ip);
+    caller = await deps.authenticator.authenticate(request.headers, region, { client: request.ip, requestId: request.id });
   } catch (error) {
     // Bad credentials get the challenge too, so clients know where to log in again.
     if (error instanceof OciError && error.code === 'UNAUTHORIZED') throw unauthorized({ request, deps }, error.message, scope);

@@ -52,4 +52,17 @@ describe('the audit hash chain', () => {
     const [first] = chain(1);
     await expect(verifyChain(each([{ ...first!, accountId: 'other' }]))).resolves.toMatchObject({ intact: false, seq: 1 });
   });
+
+  it('starts from the anchor retention left: the first remaining event must follow it and link to it', async () => {
+    const events = chain(5);
+    const anchor = { seq: 2, hash: events[1]!.hash };
+    await expect(verifyChain(each(events.slice(2)), anchor)).resolves.toEqual({ intact: true, events: 3 });
+    // Everything removed: nothing left to check, nothing broken.
+    await expect(verifyChain(each([]), { seq: 5, hash: events[4]!.hash })).resolves.toEqual({ intact: true, events: 0 });
+    // One event more removed than the anchor says, or an anchor naming a hash no event had.
+    await expect(verifyChain(each(events.slice(3)), anchor)).resolves.toEqual({ intact: false, seq: 3, why: 'event 3 is missing (found 4 next)' });
+    await expect(verifyChain(each(events.slice(2)), { seq: 2, hash: events[0]!.hash })).resolves.toEqual({ intact: false, seq: 3, why: 'it does not link to the event before it' });
+    // An event from behind the anchor is not where the remainder starts.
+    await expect(verifyChain(each(events.slice(1)), anchor)).resolves.toMatchObject({ intact: false, seq: 3 });
+  });
 });

@@ -1,0 +1,92 @@
+import type { Decision } from '../iam/authorize.js';
+import type { Clock } from '../registry/clock.js';
+import type { AuditRecorder } from './recorder.js';
+
+/** Where a request came from, as every event of it names it. */
+export interface Origin {
+  client: string;
+  requestId: string;
+}
+
+/** Who an event is about, once known. */
+export interface Who {
+  iamId: string;
+  accountId: string;
+  name: string;
+}
+
+/** What a login presented: the username's kind of secret (reference §5.3) or an IAM grant's. */
+export type CredentialKind = 'apikey' | 'accesstoken' | 'refreshtoken' | 'unknown';
+
+/** One decided action on one repository of a region. */
+export interface RepositoryDecision {
+  repository: string;
+  action: 'pull' | 'push' | 'delete';
+  decision: Decision;
+}
+
+const namespaceOf = (repository: string) => (repository.includes('/') ? repository.slice(0, repository.indexOf('/')) : null);
+
+/**
+ * The events of access that change nothing — logins, authorization decisions, pulls — through the
+ * batched recorder. Never a secret: a failed login names what kind of credential it was and why it
+ * failed, and who, when the credential named someone.
+ */
+export class AccessEvents {
+  constructor(
+    private readonly recorder: AuditRecorder,
+    private readonly clock: Clock,
+  ) {}
+
+  /** `target` says where the login was for: a region's registry, or IAM itself. */
+  login(kind: CredentialKind, target: string, origin: Origin, outcome: { who: Who } | { failure: string; who?: Who }): Promise<void> {
+    const who = outcome.who;
+    return this.recorder.note(who?.accountId ?? null, {
+      at: this.clock(),
+      action: kind === 'unknown' ? 'iam-identity.login' : `iam-identity.${kind}.login`,
+      outcome: 'failure' in outcome ? 'failure' : 'success',
+      reason: 'failure' in outcome ? outcome.failure : null,
+      principalId: who?.iamId ?? null,
+      principalName: who?.name ?? null,
+      target,
+      namespace: null,
+      client: origin.client,
+      requestId: origin.requestId,
+    });
+  }
+
+  /** What a registry token was asked for and what policy answered, action by action, with the reason. */
+  async decided(who: Who, decisions: readonly RepositoryDecision[], origin: Origin): Promise<void> {
+    const at = this.clock();
+    for (const { repository, action, decision } of decisions) {
+      await this.recorder.note(who.accountId, {
+        at,
+        action: `container-registry.image.${action}`,
+        outcome: decision.allowed ? 'success' : 'denied',
+        reason: decision.reason,
+        principalId: who.iamId,
+        principalName: who.name,
+        target: repository,
+        namespace: namespaceOf(repository),
+        client: origin.client,
+        requestId: origin.requestId,
+      });
+    }
+  }
+
+  /** A manifest served: the pull of an image (its blobs are not counted one by one). */
+  pulled(accountId: string, who: { iamId: string; name: string | null } | null, target: string, origin: Origin): Promise<void> {
+    return this.recorder.note(accountId, {
+      at: this.clock(),
+      action: 'container-registry.image.pull',
+      outcome: 'success',
+      reason: null,
+      principalId: who?.iamId ?? null,
+      principalName: who?.name ?? null,
+      target,
+      namespace: namespaceOf(target),
+      client: origin.client,
+      requestId: origin.requestId,
+    });
+  }
+}
