@@ -127,7 +127,7 @@ function openConfiguredDatabase(config: BerthConfig, schema?: string): Promise<D
   });
 }
 
-function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
+function iamOver(config: BerthConfig, database: DatabaseHandle, events?: AccessEvents): Iam {
   if (config.databaseUrl && !config.secret) {
     // A secret from this node's data folder would hash API keys no other node could look up.
     throw new ConfigError('BERTH_SECRET must be set on PostgreSQL: every node hashes API keys under it, so all nodes need the same value (at least 32 characters)');
@@ -140,6 +140,7 @@ function iamOver(config: BerthConfig, database: DatabaseHandle): Iam {
     db: database.db,
     dialect: database.dialect,
     audit: new AuditLog(database.db, database.dialect),
+    ...(events ? { onDenied: events.denied.bind(events) } : {}),
     secret,
     clock: systemClock,
     issuer: `${publicUrl}/identity`,
@@ -183,9 +184,18 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     throw error;
   });
   const registry = registryOver(config, database, storage.store, options.registryClock);
+  // Logins, decisions, denials and pulls: written in batches beside the requests.
+  let log: FastifyBaseLogger | undefined;
+  const auditLog = new AuditLog(database.db, database.dialect);
+  const recorder = new AuditRecorder(auditLog, database.db, database.dialect, (error, lost) => {
+    // The app's logger does not exist yet when the recorder is made; a lost batch is still said.
+    if (log) log.error({ err: error, lost }, 'audit events could not be written');
+    else console.error('audit events could not be written', lost, error);
+  });
+  const events = new AccessEvents(recorder, systemClock);
   let iam: Iam;
   try {
-    iam = iamOver(config, database);
+    iam = iamOver(config, database, events);
     // Keys stored before they were sealed get sealed now; a node whose secret cannot open them stops here.
     await iam.signingKeys.sealStoredKeys();
   } catch (error) {
@@ -198,10 +208,6 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   const router = new RegionRouter(config.regions);
   const views = new Map<string, RegionRegistry>(router.names().map((name) => [name, regionView(registry, name)]));
   const registryOf = (region: string) => views.get(region)!;
-  const recorder = new AuditRecorder(new AuditLog(database.db, database.dialect), database.db, database.dialect, (error, lost) => {
-    app.log.error({ err: error, lost }, 'audit events could not be written');
-  });
-  const events = new AccessEvents(recorder, systemClock);
   const credentials = new RegistryCredentials(iam, new LoginThrottle(config.tokenFailuresPerMinute), events);
   const grants = new RegistryGrants(iam.authorization, registry.namespaces);
   const tokens = new RegistryTokens(iam.signingKeys, config.registryTokenSeconds, systemClock);
@@ -227,13 +233,15 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     iam,
     login: new RegistryLogin(credentials, grants, tokens, events),
     events,
+    audit: auditLog,
     authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),
     authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(tls ? { tls } : {}),
   });
+  log = app.log;
   const listeners = new RegionListeners(router, handler, config, tls);
-  const jobs = startJobs(registry, new AuditLog(database.db, database.dialect), config, new JobLeases(database.db), metrics, app.log);
+  const jobs = startJobs(registry, auditLog, config, new JobLeases(database.db), metrics, app.log);
   return {
     app,
     registry,

@@ -1,5 +1,6 @@
-import type { Decision } from '../iam/authorize.js';
+import type { Decision, Resource, ResourceScope, Subject } from '../iam/authorize.js';
 import type { Clock } from '../registry/clock.js';
+import { currentOrigin } from './origin.js';
 import type { AuditRecorder } from './recorder.js';
 
 /** Where a request came from, as every event of it names it. */
@@ -72,6 +73,28 @@ export class AccessEvents {
         requestId: origin.requestId,
       });
     }
+  }
+
+  /**
+   * A request refused for want of access (the IAM and management APIs), with the decision's
+   * reason; the request is the one being served (originScope).
+   */
+  denied(subject: Subject, action: string, resource: Resource | ResourceScope, reason: string): void {
+    const origin = currentOrigin();
+    const attributes = 'attributes' in resource ? Object.fromEntries(resource.attributes.map((a) => [a.name, a.value])) : resource;
+    const namespace = attributes.resourceType === 'namespace' && attributes.resource !== undefined ? attributes.resource : null;
+    void this.recorder.note(subject.accountId, {
+      at: this.clock(),
+      action,
+      outcome: 'denied',
+      reason,
+      principalId: subject.iamId,
+      principalName: subject.name ?? null,
+      target: attributes.resource ?? attributes.serviceName ?? null,
+      namespace,
+      client: origin?.client ?? null,
+      requestId: origin?.requestId ?? null,
+    });
   }
 
   /** A manifest served: the pull of an image (its blobs are not counted one by one). */

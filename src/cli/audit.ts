@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AuditFilter } from '../audit/audit-log.js';
 import type { ChainedEvent, Outcome } from '../audit/chain.js';
+import { eventJson } from '../audit/event-json.js';
 import { parseDuration } from '../config/durations.js';
 import { CliError } from './errors.js';
 import { formatOf, printTable } from './output.js';
@@ -40,24 +41,6 @@ function filterOf(flags: EventsFlags, now: number): AuditFilter {
   if (flags.target !== undefined) filter.target = flags.target;
   if (flags.namespace !== undefined) filter.namespace = flags.namespace;
   return filter;
-}
-
-/** One event as JSON: the fields of the chain, names as the API will give them. */
-function eventJson(event: ChainedEvent): Record<string, unknown> {
-  return {
-    time: new Date(event.at).toISOString(),
-    account_id: event.accountId,
-    seq: event.seq,
-    action: event.action,
-    outcome: event.outcome,
-    reason: event.reason,
-    principal: { iam_id: event.principalId, name: event.principalName },
-    target: event.target,
-    namespace: event.namespace,
-    client: event.client,
-    request_id: event.requestId,
-    hash: event.hash,
-  };
 }
 
 /** `berth audit verify`: proves each account's hash chain of audit events intact, or names the first broken event. */

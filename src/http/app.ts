@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AccessEvents } from '../audit/access-events.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { originScope } from '../audit/origin.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Authorizer } from '../auth/authorize.js';
@@ -13,6 +14,7 @@ import type { Database } from '../db/schema.js';
 import type { Iam } from '../iam/iam.js';
 import type { RegionRegistry } from '../registry/regional.js';
 import type { Registry } from '../registry/registry.js';
+import { auditRoutes } from './audit/audit-routes.js';
 import { managementRoutes } from './cr/management-routes.js';
 import { registerBodyIdleTimeout } from './body-idle.js';
 import { registerDrain } from './drain.js';
@@ -46,6 +48,8 @@ export interface AppDependencies {
   authorizer: Authorizer;
   /** Where logins, decisions and pulls go for the audit trail. */
   events?: AccessEvents;
+  /** The audit trail, as `GET /v1/audit/events` reads it. */
+  audit: AuditLog;
   /** A pino destination; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
   /** HTTPS with this certificate; plain HTTP without. */
@@ -97,6 +101,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute, ...(deps.events ? { events: deps.events } : {}) });
   await app.register(identityRoutes, { iam: deps.iam });
   await app.register(policyRoutes, { iam: deps.iam });
+  await app.register(auditRoutes, { iam: deps.iam, audit: deps.audit });
   await app.register(oauthTokenRoutes, { login: deps.login, regionOf: deps.regionOf });
   await app.register(managementRoutes, { iam: deps.iam, registry: deps.registry, registryOf: deps.registryOf, regionOf: deps.regionOf, hostOf: deps.hostOf });
   await app.register(v2Plugin, {

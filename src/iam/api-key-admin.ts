@@ -179,9 +179,12 @@ export class ApiKeyAdmin {
   }
 
   private assertMay(principal: Principal, access: SubjectAccess, owner: Identity, operation: KeyOperation): void {
-    if (!this.may(principal, access, owner, operation)) {
-      throw identityErrors.forbidden(`${operation} on the API keys of ${owner.iamId} needs an iam-identity role that grants it.`);
-    }
+    if (this.may(principal, access, owner, operation)) return;
+    const action = `iam-identity.apikey.${operation}`;
+    const resource = identityResource.keysOf(owner);
+    const reason = owner.kind === 'user' && operation !== 'get' ? `only ${owner.iamId} or the account owner may ${operation} the API keys of a user` : access.decide(action, resource).reason;
+    access.refused(action, resource, reason);
+    throw identityErrors.forbidden(`${operation} on the API keys of ${owner.iamId} needs an iam-identity role that grants it.`);
   }
 }
 

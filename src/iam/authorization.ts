@@ -23,12 +23,29 @@ interface CachedPolicies {
   policies: Policy[];
 }
 
+/** Told of every request refused for want of access: the audit trail records it with the reason. */
+export type DenialSink = (subject: Subject, action: string, resource: Resource | ResourceScope, reason: string) => void;
+
 /** The decisions one subject can be given, over policies loaded once for a request. */
 export class SubjectAccess {
   constructor(
     readonly subject: Subject,
     private readonly policies: readonly Policy[],
+    private readonly onDenied?: DenialSink,
   ) {}
+
+  /** Throws `refusal()` unless the subject may: the refusal is reported with the decision's reason. */
+  require(action: string, resource: Resource | ResourceScope, refusal: () => Error): void {
+    const decision = this.decide(action, resource);
+    if (decision.allowed) return;
+    this.refused(action, resource, decision.reason);
+    throw refusal();
+  }
+
+  /** Reports a refusal the caller decided (by a rule beside the policies, or over several resources). */
+  refused(action: string, resource: Resource | ResourceScope, reason: string): void {
+    this.onDenied?.(this.subject, action, resource, reason);
+  }
 
   decide(action: string, resource: Resource | ResourceScope): Decision {
     return decide({ subject: this.subject, action, resource }, this.policies);
@@ -55,13 +72,16 @@ export class SubjectAccess {
 export class Authorization {
   private readonly cache = new Map<string, CachedPolicies>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly onDenied?: DenialSink,
+  ) {}
 
   /** Loads (or reuses) the subject's policies; decide with the result as often as the request needs. */
   async for(subject: Subject): Promise<SubjectAccess> {
     // The owner needs no policy, and decide() never consults them for the owner.
-    if (subject.isAccountOwner) return new SubjectAccess(subject, []);
-    return new SubjectAccess(subject, await this.policiesOf(subject));
+    if (subject.isAccountOwner) return new SubjectAccess(subject, [], this.onDenied);
+    return new SubjectAccess(subject, await this.policiesOf(subject), this.onDenied);
   }
 
   private async policiesOf(subject: Subject): Promise<Policy[]> {

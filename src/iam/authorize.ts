@@ -11,6 +11,8 @@ export interface Subject {
   iamId: string;
   accountId: string;
   isAccountOwner: boolean;
+  /** As the audit trail names it, when known. */
+  name?: string;
 }
 
 /**

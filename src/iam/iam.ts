@@ -8,7 +8,7 @@ import { AccountAdmin } from './account-admin.js';
 import { IamChanges } from './changes.js';
 import { ApiKeys } from './api-keys.js';
 import { ApiKeyAdmin } from './api-key-admin.js';
-import { Authorization } from './authorization.js';
+import { Authorization, type DenialSink } from './authorization.js';
 import { IdentityHistory } from './history.js';
 import { Identities } from './identities.js';
 import { Policies } from './policies.js';
@@ -51,6 +51,8 @@ export function createIam(deps: {
   db: Kysely<Database>;
   dialect: Dialect;
   audit?: AuditLog;
+  /** Told of every refusal for want of access, for the audit trail. */
+  onDenied?: DenialSink;
   secret: ServerSecret;
   clock: Clock;
   issuer: string;
@@ -66,7 +68,7 @@ export function createIam(deps: {
   const verifier = new TokenVerifier(signingKeys, deps.issuer, deps.clock);
   const serviceIds = new ServiceIds(ctx, apiKeys);
   const policies = new Policies(ctx);
-  const authorization = new Authorization(deps.db);
+  const authorization = new Authorization(deps.db, deps.onDenied);
   const history = new IdentityHistory(deps.db, deps.clock);
   const changes = new IamChanges(ctx);
   const policyAdmin = new PolicyAdmin(policies, authorization, changes);

@@ -126,9 +126,11 @@ export class PolicyAdmin {
   }
 
   private assertMayAssign(access: SubjectAccess, resources: unknown[]): void {
-    if (!this.mayAssign(access, resources)) {
-      throw policyErrors.forbidden('Granting access needs the Administrator role on every resource the policy names.');
-    }
+    if (this.mayAssign(access, resources)) return;
+    const refused = resources.map((resource) => ({ attributes: (resource as { attributes: PolicyAttribute[] }).attributes ?? [] })).find((scope) => !access.can(ASSIGN_ACCESS, scope));
+    if (refused) access.refused(ASSIGN_ACCESS, refused, access.decide(ASSIGN_ACCESS, refused).reason);
+    else access.refused(ASSIGN_ACCESS, { attributes: [] }, 'the policy names no resource');
+    throw policyErrors.forbidden('Granting access needs the Administrator role on every resource the policy names.');
   }
 }
 

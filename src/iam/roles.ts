@@ -16,6 +16,9 @@
  *   the account.
  * - `user-management` gates the users of an account: Viewer lists and reads them, Editor and
  *   Administrator also invite, update and remove them.
+ * - `berth-audit` is a name of Berth's own (IBM serves audit events from Activity Tracker, which
+ *   Berth does not reproduce): Viewer, Operator, Editor and Administrator each read the account's
+ *   audit trail (`GET /v1/audit/events`). None writes: events are only ever appended by Berth.
  * - Writing a policy is granting access, so (as in IBM) it needs the Administrator platform role on
  *   what the policy grants: Administrator on any service carries `iam.policy.assign` for resources
  *   of that service (see ANY_SERVICE below), and the policy admin asks for it on each resource of
@@ -74,6 +77,7 @@ export const SERVICE_TYPES: Readonly<Record<string, 'service' | 'platform_servic
   'iam-identity': 'platform_service',
   'iam-access-management': 'platform_service',
   'user-management': 'platform_service',
+  'berth-audit': 'platform_service',
 };
 
 /** The key in a RoleActionTable whose grants hold on every service, for roles that mean the same everywhere. */
@@ -95,6 +99,7 @@ const identityEditor = [
 const policyRead = ['iam-access-management.policy.read'];
 const userViewer = users('user.get');
 const userEditor = [...userViewer, ...users('user.invite', 'user.update', 'user.remove')];
+const auditRead = ['berth-audit.event.read'];
 
 export const ROLE_ACTIONS: RoleActionTable = {
   'container-registry': {
@@ -129,6 +134,12 @@ export const ROLE_ACTIONS: RoleActionTable = {
     Operator: userViewer,
     Editor: userEditor,
     Administrator: userEditor,
+  },
+  'berth-audit': {
+    Viewer: auditRead,
+    Operator: auditRead,
+    Editor: auditRead,
+    Administrator: auditRead,
   },
   [ANY_SERVICE]: {
     Administrator: [ASSIGN_ACCESS],

@@ -53,9 +53,9 @@ export class ServiceIdAdmin {
   async create(principal: Principal, request: ServiceIdRequest): Promise<{ record: ServiceIdRecord; apiKey?: { record: ApiKeyRecord; secret: string } }> {
     if (request.accountId !== principal.accountId) throw identityErrors.invalid(`account_id ${request.accountId} is not the caller's account`);
     const access = await this.authorization.for(principal);
-    if (!access.can('iam-identity.serviceid.create', identityResource.service(principal.accountId))) {
-      throw identityErrors.forbidden('Creating service IDs needs an iam-identity role that grants iam-identity.serviceid.create.');
-    }
+    access.require('iam-identity.serviceid.create', identityResource.service(principal.accountId), () =>
+      identityErrors.forbidden('Creating service IDs needs an iam-identity role that grants iam-identity.serviceid.create.'),
+    );
     const apiKey = request.apiKey;
     if (request.storeApiKeyValue) throw identityErrors.invalid('apikey.store_value is not supported: Berth never stores API key values');
     if (apiKey?.expiresAt !== undefined && apiKey.expiresAt <= this.clock()) throw identityErrors.invalid('apikey.expires_at must be in the future');
@@ -141,9 +141,9 @@ export class ServiceIdAdmin {
     const record = await this.serviceIds.get(id);
     if (!record || record.account_id !== principal.accountId) throw identityErrors.notFound('service ID', id);
     const access = await this.authorization.for(principal);
-    if (!access.can(`iam-identity.serviceid.${operation}`, identityResource.serviceId(record.account_id, record.id))) {
-      throw identityErrors.forbidden(`${operation} on service ID ${id} needs an iam-identity role that grants it.`);
-    }
+    access.require(`iam-identity.serviceid.${operation}`, identityResource.serviceId(record.account_id, record.id), () =>
+      identityErrors.forbidden(`${operation} on service ID ${id} needs an iam-identity role that grants it.`),
+    );
     return record;
   }
 }

@@ -142,9 +142,9 @@ export class UserAdmin {
     if (principal.isOperator && (await this.identities.account(accountId))) return;
     if (accountId !== principal.accountId) throw identityErrors.notFound('account', accountId);
     const access = await this.authorization.for(principal);
-    if (!access.can(`user-management.user.${operation}`, { accountId, serviceName: 'user-management' })) {
-      throw identityErrors.forbidden(`${operation} on the users of the account needs a user-management role that grants it.`);
-    }
+    access.require(`user-management.user.${operation}`, { accountId, serviceName: 'user-management' }, () =>
+      identityErrors.forbidden(`${operation} on the users of the account needs a user-management role that grants it.`),
+    );
   }
 }
 

@@ -29,10 +29,10 @@ const PATHS = [
   '/v1/apikeys', '/v1/apikeys/@', '/v1/apikeys/@/lock', '/v1/apikeys/details', '/v1/serviceids', '/v1/serviceids/@', '/v1/serviceids/@/lock',
   '/v1/policies', '/v1/policies/@', '/v2/roles', '/v2/accounts/@/users', '/v2/accounts/@/users/@', '/v1/accounts/@',
   '/api/v1/namespaces', '/api/v1/namespaces/@', '/api/v1/images', '/api/v1/images/@', '/api/v1/images/digests', '/api/v1/images/bulkdelete',
-  '/api/v1/tags/@', '/api/v1/trash', '/api/v1/trash/@/restore', '/api/v1/quotas', '/api/v1/plans', '/api/v1/regions', '/api/v1/messages',
+  '/api/v1/tags/@', '/v1/audit/events', '/api/v1/trash', '/api/v1/trash/@/restore', '/api/v1/quotas', '/api/v1/plans', '/api/v1/regions', '/api/v1/messages',
   '/healthz', '/metrics', '/@', '/@/@',
 ];
-const QUERY_KEYS = ['n', 'last', 'digest', 'mount', 'from', 'pagetoken', 'pagesize', 'account_id', 'iam_id', 'sort', 'order', 'service', 'scope', 'grant_type', 'artifactType', 'type', 'include_history', 'repository', 'name', '_start', '_limit'];
+const QUERY_KEYS = ['n', 'last', 'digest', 'mount', 'from', 'pagetoken', 'pagesize', 'account_id', 'iam_id', 'sort', 'order', 'service', 'scope', 'grant_type', 'artifactType', 'type', 'include_history', 'repository', 'name', '_start', '_limit', 'since', 'until', 'limit', 'start', 'outcome', 'action'];
 const CONTENT_TYPES = [undefined, 'application/json', 'application/x-www-form-urlencoded', 'application/octet-stream', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json', 'text/plain', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', ';;;', 'a/b/c'];
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 

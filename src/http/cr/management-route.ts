@@ -40,7 +40,7 @@ export const crResource = {
 
 /** Throws 403 unless the caller holds `container-registry.<action>` on the resource. */
 export function requireAction(ctx: ManagementContext, action: string, resource: Resource): void {
-  if (!ctx.access.can(`container-registry.${action}`, resource)) throw managementErrors.denied(`container-registry.${action}`);
+  ctx.access.require(`container-registry.${action}`, resource, () => managementErrors.denied(`container-registry.${action}`));
 }
 
 /** The caller's namespace of that name in this region; another account's is as missing as none (404). */
