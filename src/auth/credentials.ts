@@ -68,8 +68,7 @@ export class RegistryCredentials {
       }
       throw error;
     }
-    const { principal } = login;
-    await this.events?.login(kind, target, origin, { who: { iamId: principal.iamId, accountId: principal.accountId, name: principal.name } });
+    await this.events?.login(kind, target, origin, { who: login.principal });
     return login;
   }
 

@@ -56,7 +56,7 @@ export class RegistryLogin {
     const login = await this.authenticate(request);
     const { principal } = login;
     const { entries: access, decisions } = await this.grants.decide(principal, request.region, scopes);
-    await this.events?.decided({ iamId: principal.iamId, accountId: principal.accountId, name: principal.name }, decisions, request.origin);
+    await this.events?.decided(principal, decisions, request.origin);
     const requested = scopes.map((scope) => ({ type: scope.type, name: scope.name, actions: [...scope.actions] as string[] }));
     const issued = await this.tokens.issue({ iamId: principal.iamId, accountId: principal.accountId, name: principal.name, region: request.region, service, access, requested });
     const refreshToken = request.offline ? await this.credentials.issueRefreshToken(login) : undefined;

@@ -69,22 +69,22 @@ export class ApiKeyAdmin {
     if (request.storeValue) throw identityErrors.invalid('store_value is not supported: Berth never stores API key values');
     if (request.expiresAt !== undefined && request.expiresAt <= this.clock()) throw identityErrors.invalid('expires_at must be in the future');
     return this.changes.run(principal, async (trx, note) => {
-    const created = await this.apiKeys.create({
-      accountId: principal.accountId,
-      iamId: request.iamId,
-      name: request.name,
-      ...(request.description !== undefined ? { description: request.description } : {}),
-      ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
-      ...(request.secret !== undefined ? { secret: request.secret } : {}),
-      ...(request.supportSessions !== undefined ? { supportSessions: request.supportSessions } : {}),
-      ...(request.actionWhenLeaked !== undefined ? { actionWhenLeaked: request.actionWhenLeaked } : {}),
-      createdBy: principal.iamId,
-      locked: request.locked,
-      disabled: request.disabled,
-    }, trx);
-    await this.history.record(created.record.id, principal, 'create', `API key ${request.name} created`, [request.name], trx);
-    note({ action: 'iam-identity.apikey.create', target: created.record.id, reason: `for ${request.iamId}` });
-    return created;
+      const created = await this.apiKeys.create({
+        accountId: principal.accountId,
+        iamId: request.iamId,
+        name: request.name,
+        ...(request.description !== undefined ? { description: request.description } : {}),
+        ...(request.expiresAt !== undefined ? { expiresAt: request.expiresAt } : {}),
+        ...(request.secret !== undefined ? { secret: request.secret } : {}),
+        ...(request.supportSessions !== undefined ? { supportSessions: request.supportSessions } : {}),
+        ...(request.actionWhenLeaked !== undefined ? { actionWhenLeaked: request.actionWhenLeaked } : {}),
+        createdBy: principal.iamId,
+        locked: request.locked,
+        disabled: request.disabled,
+      }, trx);
+      await this.history.record(created.record.id, principal, 'create', `API key ${request.name} created`, [request.name], trx);
+      note({ action: 'iam-identity.apikey.create', target: created.record.id, reason: `for ${request.iamId}` });
+      return created;
     });
   }
 

@@ -92,9 +92,10 @@ export class ApiKeys {
     try {
       await db.insertInto('api_keys').values(record).execute();
     } catch (error) {
-      // Two passthrough creations of one value racing: the unique hash lets only one in. (On
-      // PostgreSQL the failed insert ends the caller's transaction, so ask outside it.)
-      if (key.secret !== undefined && db === this.ctx.db && (await taken())) throw identityErrors.valueTaken();
+      // Two passthrough creations of one value racing: the unique hash lets only one in (the
+      // caller's transaction, if any, is over on PostgreSQL; the error ends it on SQLite too).
+      const code = String((error as { code?: unknown }).code ?? '');
+      if (key.secret !== undefined && (code === '23505' || code.startsWith('SQLITE_CONSTRAINT'))) throw identityErrors.valueTaken();
       throw error;
     }
     return { record, secret };

@@ -60,22 +60,22 @@ export class ServiceIdAdmin {
     if (request.storeApiKeyValue) throw identityErrors.invalid('apikey.store_value is not supported: Berth never stores API key values');
     if (apiKey?.expiresAt !== undefined && apiKey.expiresAt <= this.clock()) throw identityErrors.invalid('apikey.expires_at must be in the future');
     return this.changes.run(principal, async (trx, note) => {
-    const created = await this.serviceIds.create({
-      accountId: principal.accountId,
-      name: request.name,
-      ...(request.description !== undefined ? { description: request.description } : {}),
-      ...(request.uniqueInstanceCrns !== undefined ? { uniqueInstanceCrns: request.uniqueInstanceCrns } : {}),
-      createdBy: principal.iamId,
-      locked: request.locked,
-      ...(apiKey ? { apiKey } : {}),
-    }, trx);
-    await this.history.record(created.record.id, principal, 'create', `service ID ${request.name} created`, [request.name], trx);
-    note({ action: 'iam-identity.serviceid.create', target: created.record.id, reason: `named ${request.name}` });
-    if (created.apiKey) {
-      await this.history.record(created.apiKey.record.id, principal, 'create', `API key ${created.apiKey.record.name} created`, [created.apiKey.record.name], trx);
-      note({ action: 'iam-identity.apikey.create', target: created.apiKey.record.id, reason: `for ${created.record.iam_id}` });
-    }
-    return created;
+      const created = await this.serviceIds.create({
+        accountId: principal.accountId,
+        name: request.name,
+        ...(request.description !== undefined ? { description: request.description } : {}),
+        ...(request.uniqueInstanceCrns !== undefined ? { uniqueInstanceCrns: request.uniqueInstanceCrns } : {}),
+        createdBy: principal.iamId,
+        locked: request.locked,
+        ...(apiKey ? { apiKey } : {}),
+      }, trx);
+      await this.history.record(created.record.id, principal, 'create', `service ID ${request.name} created`, [request.name], trx);
+      note({ action: 'iam-identity.serviceid.create', target: created.record.id, reason: `named ${request.name}` });
+      if (created.apiKey) {
+        await this.history.record(created.apiKey.record.id, principal, 'create', `API key ${created.apiKey.record.name} created`, [created.apiKey.record.name], trx);
+        note({ action: 'iam-identity.apikey.create', target: created.apiKey.record.id, reason: `for ${created.record.iam_id}` });
+      }
+      return created;
     });
   }
 

@@ -284,6 +284,10 @@ describe('IAM Identity API', () => {
       expect((await identity.updateApiKey({ id: key.id!, ifMatch: etag, actionWhenLeaked: 'none' })).result.action_when_leaked).toBe('none');
 
       await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'again', iam_id: owner.iamId, apikey: value }) }), 409, 'conflict');
+      // Six creations of one new value at once: exactly one wins, the others are 409 (never a 500).
+      const raced = `raced-${'r'.repeat(40)}`;
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => call('/v1/apikeys', { method: 'POST', ...json({ name: `race-${i}`, iam_id: owner.iamId, apikey: raced }) })));
+      expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
       await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'short', iam_id: owner.iamId, apikey: 'too-short' }) }), 400, 'bad_request');
       await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'spaces', iam_id: owner.iamId, apikey: `${'y'.repeat(40)} z` }) }), 400, 'bad_request');
       await expectIdentityError(await call('/v1/apikeys', { method: 'POST', ...json({ name: 'leak', iam_id: owner.iamId, action_when_leaked: 'panic' }) }), 400, 'bad_request');

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Access, Caller } from '../../auth/access.js';
-import { formatScope, scopeKey } from '../../auth/scopes.js';
+import { formatScope } from '../../auth/scopes.js';
+import { registryVerdict } from '../../auth/verdict.js';
 import { OciError } from '../../oci/errors.js';
 import { isValidRepositoryName } from '../../oci/names.js';
 import type { V2Context, V2Dependencies, V2Options } from './context.js';
@@ -45,16 +46,6 @@ function unauthorized(ctx: Pick<V2Context, 'request' | 'deps'>, message: string 
       `Bearer realm="${realm}",service="${challenge.service}"` + (scope ? `,scope="${scope}"` : '') + (error ? `,error="${error}"` : '');
   }
   return new OciError('UNAUTHORIZED', undefined, { headers, ...(message ? { message } : {}) });
-}
-
-/**
- * A token the client did not ask for this access: it may ask for a new one (401 with the scope).
- * What it asked for and was not granted is refused for good (403, or the not-found answer).
- */
-function tokenNeverAsked(caller: Caller, access: Access): boolean {
-  if (caller.kind !== 'principal' || caller.token === undefined) return false;
-  const asked = caller.token.requested.get(scopeKey(access.type, access.name));
-  return !access.actions.every((action) => asked?.has(action));
 }
 
 /**
@@ -131,28 +122,25 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
       return allowed;
     },
   };
-  const anonymous = caller.kind === 'anonymous';
-  // With a login required, `/v2/` asks for one too: that is how clients learn the realm.
-  if (anonymous && !access && deps.authenticator.challenge) throw unauthorized(ctx, undefined);
-  if (caller.kind === 'principal' && caller.token?.expired) {
-    if (!(await mayFinishOwnUpload(ctx, access))) throw unauthorized(ctx, 'the registry token has expired', scope);
-  } else if (access && !(await ctx.may(access))) {
-    if (anonymous) throw unauthorized(ctx, undefined, scope);
-    if (tokenNeverAsked(caller, access)) throw unauthorized(ctx, 'the registry token does not cover this repository', scope, 'insufficient_scope');
-    if (route.hidden === undefined) {
-      throw new OciError('DENIED', undefined, {
-        message:
-          access.type === 'repository'
-            ? `requested access to the resource is denied: ${access.actions.join(',')} on ${access.name} needs its namespace in your account in region ${region}, and a policy that grants it`
-            : 'requested access to the resource is denied',
-      });
-    }
-    return route.hidden(ctx);
-  }
-  // A token that never asked for what the request can also use is told to ask for it (so a mount
-  // need not fall back to an upload); one that asked and was refused does without.
-  if (uses.some((use) => tokenNeverAsked(caller, use))) {
-    throw unauthorized(ctx, 'the registry token does not cover every repository this request uses', scope, 'insufficient_scope');
+  const verdict = await registryVerdict({
+    caller,
+    access,
+    uses,
+    region,
+    loginRequired: deps.authenticator.challenge !== undefined,
+    hidable: route.hidden !== undefined,
+    granted: (needed) => ctx.may(needed),
+    mayFinishOwnUpload: () => mayFinishOwnUpload(ctx, access),
+  });
+  switch (verdict.kind) {
+    case 'challenge':
+      throw unauthorized(ctx, verdict.reason, verdict.withScope ? scope : undefined, verdict.insufficientScope ? 'insufficient_scope' : undefined);
+    case 'deny':
+      throw new OciError('DENIED', undefined, { message: verdict.reason });
+    case 'hide':
+      return route.hidden!(ctx);
+    case 'allow':
+      break;
   }
   await route.handler(ctx);
 }
