@@ -235,7 +235,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     events,
     audit: auditLog,
     authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),
-    authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf }),
+    authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf, refused: (who, decisions) => events.decided(who, decisions) }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(tls ? { tls } : {}),
   });

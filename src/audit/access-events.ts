@@ -56,8 +56,11 @@ export class AccessEvents {
     });
   }
 
-  /** What a registry token was asked for and what policy answered, action by action, with the reason. */
-  async decided(who: Who, decisions: readonly RepositoryDecision[], origin: Origin): Promise<void> {
+  /**
+   * What a registry token was asked for (or a request with credentials needed) and what policy
+   * answered, action by action, with the reason.
+   */
+  async decided(who: Who, decisions: readonly RepositoryDecision[], origin: Origin | undefined = currentOrigin()): Promise<void> {
     const at = this.clock();
     for (const { repository, action, decision } of decisions) {
       await this.recorder.note(who.accountId, {
@@ -69,8 +72,8 @@ export class AccessEvents {
         principalName: who.name,
         target: repository,
         namespace: namespaceOf(repository),
-        client: origin.client,
-        requestId: origin.requestId,
+        client: origin?.client ?? null,
+        requestId: origin?.requestId ?? null,
       });
     }
   }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Origin } from '../audit/access-events.js';
+import type { Origin, RepositoryDecision, Who } from '../audit/access-events.js';
 import { OciError } from '../oci/errors.js';
 import { ANONYMOUS, type Access, type Caller } from './access.js';
 import type { Authenticator } from './authenticate.js';
@@ -62,15 +62,22 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
  * policies grant. `current()` always asks the policies: the catalog lists what the caller may pull
  * now, and an upload can be finished only while its principal may still push there.
  */
-export function iamAuthorizer(deps: { grants: RegistryGrants; subjectOf: (caller: Caller & { kind: 'principal' }) => Promise<Caller & { kind: 'principal' }> }): Authorizer {
+export function iamAuthorizer(deps: {
+  grants: RegistryGrants;
+  subjectOf: (caller: Caller & { kind: 'principal' }) => Promise<Caller & { kind: 'principal' }>;
+  /** Told of what policy refused a request decided on the caller's policies now, with the reasons. */
+  refused?: (who: Who, decisions: RepositoryDecision[]) => Promise<void>;
+}): Authorizer {
   const live = async (caller: Caller, access: Access, region: string): Promise<ReadonlySet<string>> => {
     if (caller.kind !== 'principal') return new Set();
     const { subject } = await deps.subjectOf(caller);
     if (!subject) return new Set();
-    const [entry] = await deps.grants.of(subject, region, [
+    const { entries, decisions } = await deps.grants.decide(subject, region, [
       access.type === 'registry' ? { type: 'registry', name: 'catalog', actions: new Set(['*'] as const) } : { type: 'repository', name: access.name, actions: new Set(access.actions) },
     ]);
-    return new Set(entry!.actions);
+    const refused = decisions.filter(({ decision }) => !decision.allowed);
+    if (refused.length > 0) await deps.refused?.({ iamId: subject.iamId, accountId: subject.accountId, name: subject.name ?? caller.name ?? '' }, refused);
+    return new Set(entries[0]!.actions);
   };
   return {
     async authorize(caller, access, region) {

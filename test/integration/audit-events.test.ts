@@ -140,6 +140,16 @@ describe('audit events of the registry', () => {
     ]);
     expect(denials[0]!.reason).toBe(`no policy grants container-registry.namespace.create on serviceName=container-registry region=us-south serviceType=service in account ${accountId} to ${sid.iam_id}`);
     for (const event of denials) expect(event.request_id).toMatch(UUID);
+
+    // With credentials on each /v2 request (no token), the request's own decision is recorded.
+    const basicMark = await seqNow();
+    const answer = await new OciClient(server.url, basicAuth(sid.apikey!.apikey)).fetch('/v2/audited/app/manifests/v1');
+    expect([403, 404]).toContain(answer.status);
+    const refused = (await eventsAfter(basicMark, 2)).filter((event) => event.outcome === 'denied');
+    expect(summary(refused)).toEqual([
+      ['container-registry.image.pull', 'denied', sid.iam_id, 'audited/app', `no policy grants container-registry.image.pull on serviceName=container-registry region=us-south resourceType=namespace resource=audited serviceType=service in account ${accountId} to ${sid.iam_id}`],
+    ]);
+    expect(refused[0]!.request_id).toBe(answer.headers.get('x-request-id'));
   });
 
   it('a refused login names the kind of credential and why, never the secret; a key nobody holds goes to the unattributed chain', async () => {
