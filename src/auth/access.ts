@@ -1,4 +1,5 @@
 import type { Subject } from '../iam/authorize.js';
+import type { AuthMethod } from './security-context.js';
 
 /** What a request asks to do, in the vocabulary of Docker token scopes (`repository:<name>:pull,push`). */
 export type RepositoryAction = 'pull' | 'push' | 'delete';
@@ -23,6 +24,6 @@ export interface TokenGrant {
  */
 export type Caller =
   | { kind: 'anonymous' }
-  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Subject; token?: TokenGrant };
+  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Subject; token?: TokenGrant; method?: AuthMethod; tokenId?: string };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };

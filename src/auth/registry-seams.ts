@@ -8,6 +8,7 @@ import type { RegistryCredentials } from './credentials.js';
 import type { RegistryGrants } from './grants.js';
 import type { AccessEntry, RegistryTokens } from './registry-tokens.js';
 import { scopeKey } from './scopes.js';
+import type { AuthMethod } from './security-context.js';
 
 /** The `service` of Berth's Bearer challenge and the audience of its registry tokens (IBM's value). */
 export const REGISTRY_SERVICE = 'registry';
@@ -21,6 +22,11 @@ export function basicCredentials(header: string | undefined): { username: string
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon === -1 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** How a login's username says its password proves who it is. */
+function methodOfUsername(username: string): AuthMethod {
+  return username === 'iambearer' ? 'accesstoken' : username === 'iamrefresh' ? 'refreshtoken' : 'apikey';
 }
 
 /**
@@ -45,6 +51,8 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
           id: claims.iamId,
           account: claims.accountId,
           ...(claims.name !== undefined ? { name: claims.name } : {}),
+          method: 'registry-token',
+          ...(claims.tokenId !== undefined ? { tokenId: claims.tokenId } : {}),
           // Whether it owns the account is looked up again when its policies are asked (current()).
           token: { access: byKey(claims.access), requested: byKey(claims.requested), expired: claims.expired },
         };
@@ -52,7 +60,7 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
       const basic = basicCredentials(header);
       if (!basic) throw new OciError('UNAUTHORIZED', undefined, { message: 'send a registry token (Bearer) or iamapikey credentials (Basic)' });
       const { principal } = await deps.credentials.login(basic.username, basic.password, origin, `registry ${region}`);
-      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal };
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: methodOfUsername(basic.username) };
     },
   };
 }

@@ -15,6 +15,8 @@ export interface RegistryTokenClaims {
   accountId: string;
   /** The principal's name when issued (e-mail or service ID name), for the audit events of its requests. */
   name?: string;
+  /** The token's own id (`jti`). */
+  tokenId?: string;
   region: string;
   access: AccessEntry[];
   /** What the client asked for: an action asked for and not granted was refused, one not asked for may be asked again. */
@@ -103,12 +105,12 @@ export class RegistryTokens {
       if (error instanceof errors.JOSEError) return undefined;
       throw error;
     }
-    const { sub, account, name, region, access, requested, exp } = payload as JWTPayload & { account?: unknown; name?: unknown; region?: unknown; access?: unknown; requested?: unknown };
+    const { sub, jti, account, name, region, access, requested, exp } = payload as JWTPayload & { account?: unknown; name?: unknown; region?: unknown; access?: unknown; requested?: unknown };
     if (typeof sub !== 'string' || typeof account !== 'string' || typeof region !== 'string' || !Array.isArray(access) || !Array.isArray(requested) || typeof exp !== 'number') {
       return undefined;
     }
     return {
-      claims: { iamId: sub, accountId: account, ...(typeof name === 'string' ? { name } : {}), region, access: access as AccessEntry[], requested: requested as AccessEntry[] },
+      claims: { iamId: sub, accountId: account, ...(typeof name === 'string' ? { name } : {}), ...(typeof jti === 'string' ? { tokenId: jti } : {}), region, access: access as AccessEntry[], requested: requested as AccessEntry[] },
       expiresAt: exp * 1000,
     };
   }

@@ -4,7 +4,6 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import type { Kysely } from 'kysely';
 import type { AccessEvents } from '../audit/access-events.js';
 import type { AuditLog } from '../audit/audit-log.js';
-import { originScope } from '../audit/origin.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Authorizer } from '../auth/authorize.js';
 import type { Authenticator } from '../auth/authenticate.js';
@@ -28,6 +27,7 @@ import { answerClientError, createLimitedServer } from './server-limits.js';
 import type { TlsCertificate } from './tls.js';
 import { oauthTokenRoutes } from './oauth/token-routes.js';
 import { registerRequestLog } from './request-log.js';
+import { registerSecurityContext } from './security.js';
 import { v2Plugin } from './v2/plugin.js';
 
 export interface AppDependencies {
@@ -86,14 +86,13 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     routerOptions: { ignoreDuplicateSlashes: false },
   });
   registerDrain(app);
+  registerSecurityContext(app);
   registerBodyIdleTimeout(app, deps.config.bodyIdleSeconds);
   registerNulGuard(app);
   registerRequestLog(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  // Callback style: the rest of the request runs inside the scope (an async hook would leave it).
-  app.addHook('onRequest', (request, _reply, done) => originScope.run({ client: request.ip, requestId: request.id }, done));
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);
   // Berth's own discovery (IBM's CLI has its table built in): which regions, at which registry hosts.

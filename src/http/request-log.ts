@@ -28,6 +28,9 @@ export function registerRequestLog(app: FastifyInstance): void {
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         remote: request.ip,
+        // Who, as the request proved it; never the credential itself.
+        principal: request.security?.principal?.iamId,
+        auth: request.security?.method,
         bytesIn: Number(request.headers['content-length'] ?? 0) || undefined,
       },
       'request',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basicAuth, ownerSession, registryToken } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** One id per request: in the X-Request-Id header, the error body of each surface and the log line. */
@@ -39,5 +40,28 @@ describe('request ids', () => {
     const id = response.headers.get('x-request-id')!;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(logged(id)).toMatchObject({ url: '/v2/', status: 401 });
+  });
+
+  it('the log line says who the request proved to be and how, never with what', async () => {
+    const session = await ownerSession(server);
+    const key = server.berth.ownerApiKey!;
+    const { token } = (await registryToken(server.url, basicAuth(key), ['registry:catalog:*'])).body;
+    const asked: Array<[RequestInit, string, string | undefined]> = [
+      [{}, 'anonymous', undefined],
+      [{ headers: { authorization: basicAuth(key) } }, 'apikey', session.iamId],
+      [{ headers: { authorization: `Bearer ${token}` } }, 'registry-token', session.iamId],
+    ];
+    for (const [init, auth, principal] of asked) {
+      const response = await fetch(`${server.url}/v2/_catalog`, init);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const line = logged(response.headers.get('x-request-id')!)!;
+      expect([line.auth, line.principal]).toEqual([auth, principal]);
+    }
+    const iam = await fetch(`${server.url}/v1/apikeys?account_id=${session.accountId}`, { headers: { authorization: `Bearer ${session.token}` } });
+    expect(iam.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(logged(iam.headers.get('x-request-id')!)).toMatchObject({ auth: 'iam-token', principal: session.iamId });
+    expect(lines.join('\n')).not.toContain(key);
+    expect(lines.join('\n')).not.toContain(token!);
   });
 });

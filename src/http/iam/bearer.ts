@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { IamError } from '../../iam/errors.js';
+import { establish } from '../security.js';
 import type { Iam } from '../../iam/iam.js';
 import type { Principal } from '../../iam/principal.js';
 import type { TokenSubject } from '../../iam/verify-token.js';
@@ -24,5 +25,6 @@ export async function bearerPrincipal(
   }
   const principal = await iam.principalOf(token);
   if (!principal) throw errors.invalid();
+  establish(request, principal, 'iam-token', typeof token.payload.jti === 'string' ? token.payload.jti : undefined);
   return principal;
 }

@@ -8,6 +8,7 @@ import type { V2Context, V2Dependencies, V2Options } from './context.js';
 import { locationsUnder } from './locations.js';
 import { sendOciError } from './oci-errors.js';
 import { matchV2Route, type V2Route } from './routes.js';
+import { establish } from '../security.js';
 import { isIamPathUnderV2, sendNotFound } from '../surfaces.js';
 
 /** The access a route needs, in token-scope terms. */
@@ -101,6 +102,7 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
     if (error instanceof OciError && error.code === 'UNAUTHORIZED') throw unauthorized({ request, deps }, error.message, scope);
     throw error;
   }
+  if (caller.kind === 'principal') establish(request, { iamId: caller.id, accountId: caller.account ?? '', name: caller.name ?? null }, caller.method ?? 'registry-token', caller.tokenId);
   const ctx: V2Context = {
     request,
     reply,
