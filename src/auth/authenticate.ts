@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Origin } from '../audit/access-events.js';
 import { ANONYMOUS, type Caller } from './access.js';
 
-/** Turns a request's credentials into a caller; throws an OciError UNAUTHORIZED for bad credentials. */
+/** Turns a request's credentials into a caller; throws an AuthenticationError for bad credentials. */
 export interface Authenticator {
   /**
    * `region` is the region whose registry the request reached (a registry token is only good

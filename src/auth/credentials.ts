@@ -3,7 +3,7 @@ import { IamError } from '../iam/errors.js';
 import type { LoginThrottle } from '../iam/login-throttle.js';
 import type { Iam } from '../iam/iam.js';
 import { subTypeOf, type Principal } from '../iam/principal.js';
-import { OciError } from '../oci/errors.js';
+import { AuthenticationError, LoginThrottledError } from './errors.js';
 
 /** The client of registry refresh tokens (docker's "identity token"); IAM's own refresh tokens are the CLI's (`bx`). */
 export const REGISTRY_REFRESH_CLIENT = 'berth-registry';
@@ -22,8 +22,8 @@ const KINDS: Readonly<Record<string, CredentialKind>> = { iamapikey: 'apikey', i
 
 const BAD_CREDENTIALS = 'The login credentials are not valid, or the account is not active.';
 
-function unauthorized(message: string): OciError {
-  return new OciError('UNAUTHORIZED', undefined, { message });
+function unauthorized(message: string): AuthenticationError {
+  return new AuthenticationError(message);
 }
 
 /**
@@ -62,7 +62,7 @@ export class RegistryCredentials {
     try {
       login = await attempt();
     } catch (error) {
-      if (error instanceof OciError && error.code === 'UNAUTHORIZED') {
+      if (error instanceof AuthenticationError) {
         // The username is not echoed: a secret typed as the username must not land in the trail.
         await this.events?.login(kind, target, origin, { failure: kind === 'unknown' ? 'unsupported username' : error.message });
       }
@@ -75,10 +75,10 @@ export class RegistryCredentials {
   /** Counts a failure against the client and the secret; a valid secret always works (see LoginThrottle). */
   private async counted(client: string, secret: string, attempt: () => Promise<Login>): Promise<Login> {
     try {
-      return await this.throttle.attempt(client, secret, attempt, (error) => error instanceof OciError && error.code === 'UNAUTHORIZED');
+      return await this.throttle.attempt(client, secret, attempt, (error) => error instanceof AuthenticationError);
     } catch (error) {
       if (!(error instanceof IamError) || error.status !== 429) throw error;
-      throw new OciError('TOOMANYREQUESTS', undefined, { message: `too many failed logins; ${error.details ?? 'try again later'}`, headers: { 'Retry-After': '60' } });
+      throw new LoginThrottledError(`too many failed logins; ${error.details ?? 'try again later'}`, 60);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { AccessEvents, Origin } from '../audit/access-events.js';
-import { OciError } from '../oci/errors.js';
+import { AuthenticationError, TokenRequestError } from './errors.js';
 import type { Login, RegistryCredentials } from './credentials.js';
 import type { RegistryGrants } from './grants.js';
 import type { RegistryTokens } from './registry-tokens.js';
@@ -45,12 +45,12 @@ export class RegistryLogin {
 
   async token(request: TokenRequest): Promise<TokenAnswer> {
     const service = request.service ?? REGISTRY_SERVICE;
-    if (service !== REGISTRY_SERVICE) throw new OciError('UNSUPPORTED', { service }, { status: 400, message: `unknown service "${service}"; this registry is "${REGISTRY_SERVICE}"` });
+    if (service !== REGISTRY_SERVICE) throw new TokenRequestError(`unknown service "${service}"; this registry is "${REGISTRY_SERVICE}"`, { service });
     let scopes;
     try {
       scopes = parseScopes(request.scopes);
     } catch (error) {
-      if (error instanceof ScopeError) throw new OciError('UNSUPPORTED', undefined, { status: 400, message: error.message });
+      if (error instanceof ScopeError) throw new TokenRequestError(error.message);
       throw error;
     }
     const login = await this.authenticate(request);
@@ -74,6 +74,6 @@ export class RegistryLogin {
     if (request.refreshToken !== undefined) return this.credentials.refresh(request.refreshToken, request.origin, target);
     if (request.credentials) return this.credentials.login(request.credentials.username, request.credentials.password, request.origin, target);
     // Berth has no public repositories, so an anonymous token would grant nothing: say so instead.
-    throw new OciError('UNAUTHORIZED', undefined, { message: 'authentication required: log in with username iamapikey and an API key' });
+    throw new AuthenticationError('authentication required: log in with username iamapikey and an API key');
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Origin, RepositoryDecision, Who } from '../audit/access-events.js';
-import { OciError } from '../oci/errors.js';
+import { AuthenticationError } from './errors.js';
 import { ANONYMOUS, type Access, type Caller } from './access.js';
 import type { Authenticator } from './authenticate.js';
 import type { Authorizer } from './authorize.js';
@@ -44,7 +44,7 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
       const bearer = /^Bearer\s+(\S+)$/i.exec(header);
       if (bearer) {
         const claims = await deps.tokens.verify(bearer[1]!, REGISTRY_SERVICE, deps.uploadGraceSeconds);
-        if (!claims || claims.region !== region) throw new OciError('UNAUTHORIZED', undefined, { message: 'the registry token is not valid here, or has expired' });
+        if (!claims || claims.region !== region) throw new AuthenticationError('the registry token is not valid here, or has expired');
         const byKey = (entries: AccessEntry[]) => new Map(entries.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
         return {
           kind: 'principal',
@@ -58,7 +58,7 @@ export function iamAuthenticator(deps: { tokens: RegistryTokens; credentials: Re
         };
       }
       const basic = basicCredentials(header);
-      if (!basic) throw new OciError('UNAUTHORIZED', undefined, { message: 'send a registry token (Bearer) or iamapikey credentials (Basic)' });
+      if (!basic) throw new AuthenticationError('send a registry token (Bearer) or iamapikey credentials (Basic)');
       const { principal } = await deps.credentials.login(basic.username, basic.password, origin, `registry ${region}`);
       return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: methodOfUsername(basic.username) };
     },

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuthenticationError, LoginThrottledError, TokenRequestError } from '../../auth/errors.js';
 import { OciError } from '../../oci/errors.js';
 import { RegistryError } from '../../registry/errors.js';
 import { isNoSpace, StorageFullError } from '../../storage/blob-store.js';
@@ -29,6 +30,9 @@ export const STORAGE_FULL_MESSAGE =
 export function toOciError(error: unknown): OciError {
   if (error instanceof OciError) return error;
   if (error instanceof RegistryError) return fromRegistryError(error);
+  if (error instanceof AuthenticationError) return new OciError('UNAUTHORIZED', undefined, { message: error.message });
+  if (error instanceof LoginThrottledError) return new OciError('TOOMANYREQUESTS', undefined, { message: error.message, headers: { 'Retry-After': String(error.retryAfterSeconds) } });
+  if (error instanceof TokenRequestError) return new OciError('UNSUPPORTED', error.detail, { status: 400, message: error.message });
   if (error instanceof StorageFullError || isNoSpace(error)) return new OciError('DENIED', undefined, { message: STORAGE_FULL_MESSAGE });
   const { statusCode, code, message } = error as { statusCode?: number; code?: string; message?: string };
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Access, Caller } from '../../auth/access.js';
 import { formatScope } from '../../auth/scopes.js';
+import { AuthenticationError } from '../../auth/errors.js';
 import { registryVerdict } from '../../auth/verdict.js';
 import { OciError } from '../../oci/errors.js';
 import { isValidRepositoryName } from '../../oci/names.js';
@@ -99,7 +100,7 @@ async function dispatch(options: V2Options, request: FastifyRequest, reply: Fast
     caller = await deps.authenticator.authenticate(request.headers, region, { client: request.ip, requestId: request.id });
   } catch (error) {
     // Bad credentials get the challenge too, so clients know where to log in again.
-    if (error instanceof OciError && error.code === 'UNAUTHORIZED') throw unauthorized({ request, deps }, error.message, scope);
+    if (error instanceof AuthenticationError) throw unauthorized({ request, deps }, error.message, scope);
     throw error;
   }
   if (caller.kind === 'principal') establish(request, { iamId: caller.id, accountId: caller.account ?? '', name: caller.name ?? null }, caller.method ?? 'registry-token', caller.tokenId);
