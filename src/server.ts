@@ -28,6 +28,8 @@ import { LoginThrottle } from './iam/login-throttle.js';
 import { AccessEvents } from './audit/access-events.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuditRecorder } from './audit/recorder.js';
+import { AuthenticatorChain } from './auth/authenticator-chain.js';
+import { iamTokenAuthenticator, loginAuthenticator, registryTokenAuthenticator } from './auth/authenticators.js';
 import { TlsCertificate } from './http/tls.js';
 import { createIam, type Iam } from './iam/iam.js';
 import { subTypeOf } from './iam/principal.js';
@@ -211,6 +213,12 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
   const credentials = new RegistryCredentials(iam, new LoginThrottle(config.tokenFailuresPerMinute), events);
   const grants = new RegistryGrants(iam.authorization, registry.namespaces);
   const tokens = new RegistryTokens(iam.signingKeys, config.registryTokenSeconds, systemClock);
+  // One ordered chain for every surface: IAM access tokens, registry tokens, then a login's secret.
+  const chain = new AuthenticatorChain([
+    iamTokenAuthenticator(iam),
+    registryTokenAuthenticator(tokens, config.uploadIdleHours * 3600),
+    loginAuthenticator(credentials),
+  ]);
   // A token names who it is for; whether they own the account is asked again when policies decide.
   const subjectOf = async (caller: Caller & { kind: 'principal' }) => {
     if (caller.subject) return caller;
@@ -234,7 +242,8 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     login: new RegistryLogin(credentials, grants, tokens, events),
     events,
     audit: auditLog,
-    authenticator: options.authenticator ?? iamAuthenticator({ tokens, credentials, uploadGraceSeconds: config.uploadIdleHours * 3600 }),
+    authenticator: options.authenticator ?? iamAuthenticator({ chain }),
+    chain,
     authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf, refused: (who, decisions) => events.decided(who, decisions) }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(tls ? { tls } : {}),

@@ -1,4 +1,4 @@
-import type { Subject } from '../iam/authorize.js';
+import type { Principal } from '../iam/principal.js';
 import type { AuthMethod } from './security-context.js';
 
 /** What a request asks to do, in the vocabulary of Docker token scopes (`repository:<name>:pull,push`). */
@@ -24,6 +24,6 @@ export interface TokenGrant {
  */
 export type Caller =
   | { kind: 'anonymous' }
-  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Subject; token?: TokenGrant; method?: AuthMethod; tokenId?: string };
+  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Principal; token?: TokenGrant; method?: AuthMethod; tokenId?: string };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };

@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { AccessEvents } from '../audit/access-events.js';
+import type { AuthenticatorChain } from '../auth/authenticator-chain.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Registry as MetricsRegistry } from 'prom-client';
 import type { Authorizer } from '../auth/authorize.js';
@@ -46,6 +47,8 @@ export interface AppDependencies {
   login: RegistryLogin;
   authenticator: Authenticator;
   authorizer: Authorizer;
+  /** The one chain every surface resolves callers through (the IAM, management and audit APIs here). */
+  chain: AuthenticatorChain;
   /** Where logins, decisions and pulls go for the audit trail. */
   events?: AccessEvents;
   /** The audit trail, as `GET /v1/audit/events` reads it. */
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   });
   registerDrain(app);
   registerSecurityContext(app);
+  app.decorate('authenticators', deps.chain);
   registerBodyIdleTimeout(app, deps.config.bodyIdleSeconds);
   registerNulGuard(app);
   registerRequestLog(app);

@@ -14,7 +14,7 @@ export interface TokenSubject {
 export class TokenVerifier {
   constructor(
     private readonly keys: SigningKeys,
-    private readonly issuer: string,
+    readonly issuer: string,
     private readonly clock: () => number,
   ) {}
 

@@ -65,7 +65,7 @@ export async function auditRoutes(app: FastifyInstance, deps: { iam: Iam; audit:
       config: { operation: route.operation },
       // A GET has no body to parse: authenticating first thing in the handler reads nothing before it.
       handler: async (request, reply) => {
-        const principal = await bearerPrincipal(request, deps.iam, { missing: identityErrors.missingToken, invalid: identityErrors.badToken });
+        const principal = await bearerPrincipal(request, { missing: identityErrors.missingToken, invalid: identityErrors.badToken });
         return reply.code(route.status).send(await route.handle(request, principal, reader));
       },
     });

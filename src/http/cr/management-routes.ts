@@ -53,7 +53,7 @@ export async function managementRoutes(app: FastifyInstance, deps: ManagementDep
       url: route.url,
       bodyLimit: BODY_LIMIT,
       onRequest: async (request) => {
-        const principal = await bearerPrincipal(request, deps.iam, { missing: managementErrors.unauthorized, invalid: managementErrors.unauthorized });
+        const principal = await bearerPrincipal(request, { missing: managementErrors.unauthorized, invalid: managementErrors.unauthorized });
         if (route.url !== '/api/v1/messages') {
           const account = request.headers.account;
           if (typeof account !== 'string' || account === '') throw managementErrors.missingAccount();

@@ -1,30 +1,33 @@
 import type { FastifyRequest } from 'fastify';
-import { IamError } from '../../iam/errors.js';
-import { establish } from '../security.js';
-import type { Iam } from '../../iam/iam.js';
+import type { AuthenticatorChain } from '../../auth/authenticator-chain.js';
+import { AuthenticationError } from '../../auth/errors.js';
 import type { Principal } from '../../iam/principal.js';
-import type { TokenSubject } from '../../iam/verify-token.js';
+import { establish } from '../security.js';
 
 /**
- * The principal behind `Authorization: Bearer <IAM access token>`: a valid token of an identity
- * that still exists. Each API names the errors it answers with for a missing and a bad token.
+ * The principal behind `Authorization: Bearer <IAM access token>`, resolved through the one
+ * authenticator chain: a valid token of an identity that still exists. Each API names the errors
+ * it answers with for a missing and a bad token.
  */
-export async function bearerPrincipal(
-  request: FastifyRequest,
-  iam: Iam,
-  errors: { missing: () => Error; invalid: () => Error },
-): Promise<Principal> {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-  if (!match) throw errors.missing();
-  let token: TokenSubject;
+export async function bearerPrincipal(request: FastifyRequest, errors: { missing: () => Error; invalid: () => Error }): Promise<Principal> {
+  const header = request.headers.authorization ?? '';
+  if (!/^Bearer\s+\S+$/i.test(header)) throw errors.missing();
+  let caller;
   try {
-    token = await iam.verifier.verify(match[1]!);
+    caller = await request.server.authenticators.resolve(header, ['iam-token'], { region: '', origin: request.security });
   } catch (error) {
-    if (error instanceof IamError && error.status === 401) throw errors.invalid();
+    if (error instanceof AuthenticationError) throw errors.invalid();
     throw error;
   }
-  const principal = await iam.principalOf(token);
-  if (!principal) throw errors.invalid();
-  establish(request, principal, 'iam-token', typeof token.payload.jti === 'string' ? token.payload.jti : undefined);
+  if (caller.kind !== 'principal' || !caller.subject) throw errors.invalid();
+  const principal = caller.subject;
+  establish(request, principal, 'iam-token', caller.tokenId);
   return principal;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The one authenticator chain, decorated on the app (see app.ts). */
+    authenticators: AuthenticatorChain;
+  }
 }

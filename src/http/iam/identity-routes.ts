@@ -38,7 +38,7 @@ export async function identityRoutes(app: FastifyInstance, deps: { iam: Iam }): 
         // Authenticate before the body is read: an anonymous caller never gets a body parsed.
         onRequest: async (request) => {
           operations.set(request, route.operation);
-          principals.set(request, await bearerPrincipal(request, deps.iam, { missing: identityErrors.missingToken, invalid: identityErrors.badToken }));
+          principals.set(request, await bearerPrincipal(request, { missing: identityErrors.missingToken, invalid: identityErrors.badToken }));
         },
         handler: async (request, reply) => {
           const answer = await route.handle(request, principals.get(request)!, deps.iam);

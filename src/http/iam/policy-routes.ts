@@ -178,7 +178,7 @@ export async function policyRoutes(app: FastifyInstance, deps: { iam: Iam }): Pr
       bodyLimit: POLICY_BODY_LIMIT,
       // Authenticate before the body is read: an anonymous caller never gets a body parsed.
       onRequest: async (request) => {
-        principals.set(request, await bearerPrincipal(request, deps.iam, { missing: policyErrors.invalidToken, invalid: policyErrors.invalidToken }));
+        principals.set(request, await bearerPrincipal(request, { missing: policyErrors.invalidToken, invalid: policyErrors.invalidToken }));
       },
       handler: async (request, reply) => {
         const answer = await route.handle(request, principals.get(request)!, deps.iam);

@@ -1,0 +1,77 @@
+import { IamError } from '../iam/errors.js';
+import type { Iam } from '../iam/iam.js';
+import type { AccessEntry, RegistryTokens } from './registry-tokens.js';
+import { REGISTRY_ISSUER } from './registry-tokens.js';
+import type { CredentialAuthenticator } from './authenticator-chain.js';
+import type { RegistryCredentials } from './credentials.js';
+import { REGISTRY_SERVICE } from './registry-seams.js';
+import { AuthenticationError } from './errors.js';
+import { scopeKey } from './scopes.js';
+import type { AuthMethod } from './security-context.js';
+
+/** An IAM access token: a valid token (our issuer, RS256, not expired) of an identity that still exists. */
+export function iamTokenAuthenticator(iam: Pick<Iam, 'verifier' | 'principalOf'>): CredentialAuthenticator {
+  return {
+    kind: 'iam-token',
+    recognises: (presented) => presented.scheme === 'bearer' && presented.issuer === iam.verifier.issuer,
+    async authenticate(presented) {
+      if (presented.scheme !== 'bearer') throw new AuthenticationError('send an IAM access token (Bearer)');
+      let token;
+      try {
+        token = await iam.verifier.verify(presented.token);
+      } catch (error) {
+        if (error instanceof IamError && error.status === 401) throw new AuthenticationError(error.message);
+        throw error;
+      }
+      const principal = await iam.principalOf(token);
+      if (!principal) throw new AuthenticationError('the identity of the access token no longer exists');
+      const jti = token.payload.jti;
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: 'iam-token', ...(typeof jti === 'string' ? { tokenId: jti } : {}) };
+    },
+  };
+}
+
+/**
+ * A registry token from `/oauth/token`, good only in the region that issued it; one past its
+ * expiry (within `uploadGraceSeconds`) is marked expired and serves only to finish its principal's
+ * own upload.
+ */
+export function registryTokenAuthenticator(tokens: RegistryTokens, uploadGraceSeconds: number): CredentialAuthenticator {
+  return {
+    kind: 'registry-token',
+    recognises: (presented) => presented.scheme === 'bearer' && presented.issuer === REGISTRY_ISSUER,
+    async authenticate(presented, arrival) {
+      const claims = presented.scheme === 'bearer' ? await tokens.verify(presented.token, REGISTRY_SERVICE, uploadGraceSeconds) : undefined;
+      if (!claims || claims.region !== arrival.region) throw new AuthenticationError('the registry token is not valid here, or has expired');
+      const byKey = (entries: AccessEntry[]) => new Map(entries.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
+      return {
+        kind: 'principal',
+        id: claims.iamId,
+        account: claims.accountId,
+        ...(claims.name !== undefined ? { name: claims.name } : {}),
+        method: 'registry-token',
+        ...(claims.tokenId !== undefined ? { tokenId: claims.tokenId } : {}),
+        // Whether it owns the account is looked up again when its policies are asked (current()).
+        token: { access: byKey(claims.access), requested: byKey(claims.requested), expired: claims.expired },
+      };
+    },
+  };
+}
+
+/** How a login's username says its password proves who it is. */
+function methodOfUsername(username: string): AuthMethod {
+  return username === 'iambearer' ? 'accesstoken' : username === 'iamrefresh' ? 'refreshtoken' : 'apikey';
+}
+
+/** A login's secret sent with the request (Basic `iamapikey`/`iambearer`/`iamrefresh`), as some clients do. */
+export function loginAuthenticator(credentials: RegistryCredentials): CredentialAuthenticator {
+  return {
+    kind: 'login',
+    recognises: (presented) => presented.scheme === 'basic',
+    async authenticate(presented, arrival) {
+      if (presented.scheme !== 'basic') throw new AuthenticationError('send iamapikey credentials (Basic)');
+      const { principal } = await credentials.login(presented.username, presented.password, arrival.origin, `registry ${arrival.region}`);
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: methodOfUsername(presented.username) };
+    },
+  };
+}
