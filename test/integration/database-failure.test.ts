@@ -8,7 +8,7 @@ import { OciClient } from '../support/oci-client.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
- * A table the server needs goes missing under it (a real failure of the real database, not a
+ * A column the server needs goes missing under it (a real failure of the real database, not a
  * mock): every surface must answer 5xx, never "not found", "denied" or "bad credentials", which
  * would tell a client something false about what exists or what it may do.
  */
@@ -34,13 +34,17 @@ describe('a database failure is never an answer about the data', () => {
     await server.close();
   });
 
-  /** Runs `check` while `table` is gone, then puts it back. */
-  const without = async (table: string, check: () => Promise<void>) => {
-    await sql`alter table ${sql.table(table)} rename to ${sql.table(`${table}_gone`)}`.execute(database.db);
+  /**
+   * Runs `check` while a column the server reads is gone, then puts it back. A column, not the
+   * table: a table vanishing would also break the migrations other test files run on this
+   * PostgreSQL at the same moment (their introspection lists every schema's tables).
+   */
+  const without = async (table: string, column: string, check: () => Promise<void>) => {
+    await sql`alter table ${sql.table(table)} rename column ${sql.ref(column)} to ${sql.ref(`${column}_gone`)}`.execute(database.db);
     try {
       await check();
     } finally {
-      await sql`alter table ${sql.table(`${table}_gone`)} rename to ${sql.table(table)}`.execute(database.db);
+      await sql`alter table ${sql.table(table)} rename column ${sql.ref(`${column}_gone`)} to ${sql.ref(column)}`.execute(database.db);
     }
   };
   const expectServerError = async (response: Response) => {
@@ -49,24 +53,24 @@ describe('a database failure is never an answer about the data', () => {
     for (const answer of ['MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'DENIED', 'UNAUTHORIZED', 'BXNIM0415E', 'not_found']) expect(text).not.toContain(answer);
   };
 
-  it('registry reads, logins and token grants answer 5xx, then work again once the table is back', async () => {
+  it('registry reads, logins and token grants answer 5xx, then work again once the column is back', async () => {
     const { token } = (await registryToken(server.url, owner, ['repository:dbfail/app:pull'])).body;
     const oci = new OciClient(server.url, `Bearer ${token}`);
-    await without('tags', async () => {
+    await without('tags', 'name', async () => {
       await expectServerError(await oci.fetch('/v2/dbfail/app/manifests/v1'));
       await expectServerError(await oci.fetch('/v2/dbfail/app/tags/list'));
     });
-    await without('manifests', async () => expectServerError(await oci.fetch(`/v2/dbfail/app/manifests/${digest}`)));
+    await without('manifests', 'content', async () => expectServerError(await oci.fetch(`/v2/dbfail/app/manifests/${digest}`)));
     // A token asked for while namespaces cannot be read is not a token granting nothing.
-    await without('namespaces', async () => expectServerError(await fetch(`${server.url}/oauth/token?service=registry&scope=repository:dbfail/app:pull`, { headers: { authorization: owner } })));
-    await without('api_keys', async () => {
+    await without('namespaces', 'name', async () => expectServerError(await fetch(`${server.url}/oauth/token?service=registry&scope=repository:dbfail/app:pull`, { headers: { authorization: owner } })));
+    await without('api_keys', 'secret_hash', async () => {
       await expectServerError(await fetch(`${server.url}/oauth/token?service=registry`, { headers: { authorization: owner } }));
       const form = new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: server.berth.ownerApiKey! });
       await expectServerError(await fetch(`${server.url}/identity/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() }));
     });
     const session = await ownerSession(server);
-    await without('service_ids', async () => expectServerError(await session.call(`/v1/serviceids?account_id=${session.accountId}`)));
-    await without('namespaces', async () => expectServerError(await session.call('/api/v1/namespaces', { headers: { account: session.accountId } })));
+    await without('service_ids', 'account_id', async () => expectServerError(await session.call(`/v1/serviceids?account_id=${session.accountId}`)));
+    await without('namespaces', 'name', async () => expectServerError(await session.call('/api/v1/namespaces', { headers: { account: session.accountId } })));
 
     expect((await oci.fetch('/v2/dbfail/app/manifests/v1')).status).toBe(200);
     expect((await registryToken(server.url, owner, ['repository:dbfail/app:pull'])).claims!.access[0]!.actions).toEqual(['pull']);
