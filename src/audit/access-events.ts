@@ -1,6 +1,7 @@
 import type { Decision, Resource, ResourceScope, Subject } from '../iam/authorize.js';
 import type { Clock } from '../registry/clock.js';
 import { currentOrigin } from './origin.js';
+import type { AuditFields } from './chain.js';
 import type { AuditRecorder } from './recorder.js';
 
 /** Where a request came from, as every event of it names it. */
@@ -41,18 +42,13 @@ export class AccessEvents {
 
   /** `target` says where the login was for: a region's registry, or IAM itself. */
   login(kind: CredentialKind, target: string, origin: Origin, outcome: { who: Who } | { failure: string; who?: Who }): Promise<void> {
-    const who = outcome.who;
-    return this.recorder.note(who?.accountId ?? null, {
-      at: this.clock(),
+    const failed = 'failure' in outcome;
+    return this.note(outcome.who?.accountId ?? null, outcome.who, origin, {
       action: kind === 'unknown' ? 'iam-identity.login' : `iam-identity.${kind}.login`,
-      outcome: 'failure' in outcome ? 'failure' : 'success',
-      reason: 'failure' in outcome ? outcome.failure : null,
-      principalId: who?.iamId ?? null,
-      principalName: who?.name ?? null,
+      outcome: failed ? 'failure' : 'success',
+      reason: failed ? outcome.failure : null,
       target,
       namespace: null,
-      client: origin.client,
-      requestId: origin.requestId,
     });
   }
 
@@ -61,19 +57,13 @@ export class AccessEvents {
    * answered, action by action, with the reason.
    */
   async decided(who: Who, decisions: readonly RepositoryDecision[], origin: Origin | undefined = currentOrigin()): Promise<void> {
-    const at = this.clock();
     for (const { repository, action, decision } of decisions) {
-      await this.recorder.note(who.accountId, {
-        at,
+      await this.note(who.accountId, who, origin, {
         action: `container-registry.image.${action}`,
         outcome: decision.allowed ? 'success' : 'denied',
         reason: decision.reason,
-        principalId: who.iamId,
-        principalName: who.name,
         target: repository,
         namespace: namespaceOf(repository),
-        client: origin?.client ?? null,
-        requestId: origin?.requestId ?? null,
       });
     }
   }
@@ -83,36 +73,36 @@ export class AccessEvents {
    * reason; the request is the one being served (originScope).
    */
   denied(subject: Subject, action: string, resource: Resource | ResourceScope, reason: string): void {
-    const origin = currentOrigin();
     const attributes = 'attributes' in resource ? Object.fromEntries(resource.attributes.map((a) => [a.name, a.value])) : resource;
     const namespace = attributes.resourceType === 'namespace' && attributes.resource !== undefined ? attributes.resource : null;
-    void this.recorder.note(subject.accountId, {
-      at: this.clock(),
+    void this.note(subject.accountId, { iamId: subject.iamId, name: subject.name ?? null }, currentOrigin(), {
       action,
       outcome: 'denied',
       reason,
-      principalId: subject.iamId,
-      principalName: subject.name ?? null,
       target: attributes.resource ?? attributes.serviceName ?? null,
       namespace,
-      client: origin?.client ?? null,
-      requestId: origin?.requestId ?? null,
     });
   }
 
   /** A manifest served: the pull of an image (its blobs are not counted one by one). */
   pulled(accountId: string, who: { iamId: string; name: string | null } | null, target: string, origin: Origin): Promise<void> {
+    return this.note(accountId, who, origin, { action: 'container-registry.image.pull', outcome: 'success', reason: null, target, namespace: namespaceOf(target) });
+  }
+
+  /** One event with who and where from filled in, at the clock's now. */
+  private note(
+    accountId: string | null,
+    who: { iamId: string; name: string | null } | undefined | null,
+    origin: Origin | undefined,
+    event: Pick<AuditFields, 'action' | 'outcome' | 'reason' | 'target' | 'namespace'>,
+  ): Promise<void> {
     return this.recorder.note(accountId, {
       at: this.clock(),
-      action: 'container-registry.image.pull',
-      outcome: 'success',
-      reason: null,
+      ...event,
       principalId: who?.iamId ?? null,
       principalName: who?.name ?? null,
-      target,
-      namespace: namespaceOf(target),
-      client: origin.client,
-      requestId: origin.requestId,
+      client: origin?.client ?? null,
+      requestId: origin?.requestId ?? null,
     });
   }
 }

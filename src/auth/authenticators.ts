@@ -3,11 +3,10 @@ import type { Iam } from '../iam/iam.js';
 import type { AccessEntry, RegistryTokens } from './registry-tokens.js';
 import { REGISTRY_ISSUER } from './registry-tokens.js';
 import type { CredentialAuthenticator } from './authenticator-chain.js';
-import type { RegistryCredentials } from './credentials.js';
+import { USERNAME_KINDS, type RegistryCredentials } from './credentials.js';
 import { REGISTRY_SERVICE } from './registry-seams.js';
 import { AuthenticationError } from './errors.js';
 import { scopeKey } from './scopes.js';
-import type { AuthMethod } from './security-context.js';
 
 /** An IAM access token: a valid token (our issuer, RS256, not expired) of an identity that still exists. */
 export function iamTokenAuthenticator(iam: Pick<Iam, 'verifier' | 'principalOf'>): CredentialAuthenticator {
@@ -58,11 +57,6 @@ export function registryTokenAuthenticator(tokens: RegistryTokens, uploadGraceSe
   };
 }
 
-/** How a login's username says its password proves who it is. */
-function methodOfUsername(username: string): AuthMethod {
-  return username === 'iambearer' ? 'accesstoken' : username === 'iamrefresh' ? 'refreshtoken' : 'apikey';
-}
-
 /** A login's secret sent with the request (Basic `iamapikey`/`iambearer`/`iamrefresh`), as some clients do. */
 export function loginAuthenticator(credentials: RegistryCredentials): CredentialAuthenticator {
   return {
@@ -71,7 +65,8 @@ export function loginAuthenticator(credentials: RegistryCredentials): Credential
     async authenticate(presented, arrival) {
       if (presented.scheme !== 'basic') throw new AuthenticationError('send iamapikey credentials (Basic)');
       const { principal } = await credentials.login(presented.username, presented.password, arrival.origin, `registry ${arrival.region}`);
-      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: methodOfUsername(presented.username) };
+      // The login succeeded, so the username is one of the three.
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: USERNAME_KINDS[presented.username]! };
     },
   };
 }

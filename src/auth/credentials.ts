@@ -18,7 +18,8 @@ export interface Login {
 /** The three usernames, each saying what its password is (reference §5.3). */
 export const USERNAMES = ['iamapikey', 'iambearer', 'iamrefresh'] as const;
 
-const KINDS: Readonly<Record<string, CredentialKind>> = { iamapikey: 'apikey', iambearer: 'accesstoken', iamrefresh: 'refreshtoken' };
+/** What each username says its password is, in the audit trail's and the security context's words. */
+export const USERNAME_KINDS: Readonly<Record<string, Exclude<CredentialKind, 'unknown'>>> = { iamapikey: 'apikey', iambearer: 'accesstoken', iamrefresh: 'refreshtoken' };
 
 const BAD_CREDENTIALS = 'The login credentials are not valid, or the account is not active.';
 
@@ -45,7 +46,7 @@ export class RegistryCredentials {
    * registry logged in to, for the audit trail.
    */
   async login(username: string, password: string, origin: Origin, target: string): Promise<Login> {
-    return this.recorded(KINDS[username] ?? 'unknown', origin, target, () => this.counted(origin.client, password, () => this.check(username, password)));
+    return this.recorded(USERNAME_KINDS[username] ?? 'unknown', origin, target, () => this.counted(origin.client, password, () => this.check(username, password)));
   }
 
   /** A refresh token (docker's identity token, or the CLI's), left usable for the next time. */
