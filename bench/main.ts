@@ -12,6 +12,7 @@ import { runLoad, wrkAvailable, type LoadResult } from "./load.js";
 import { loadRead, manifestCheck, OCI_MANIFEST, pushImage, tagListCheck, type ReadLoad } from "./manifest-scenarios.js";
 import { parseOptions } from "./options.js";
 import { runS3Bench } from "./s3-bench.js";
+import { formatStartup, measureStartup } from "./startup.js";
 import { formatTable, writeJson, type Cell, type Row } from "./report.js";
 import { listeningPid, readMemory, samplePeakRss } from "./rss.js";
 import {
@@ -58,7 +59,7 @@ async function startAll(skipped: Partial<Record<ServerName, Cell>>): Promise<Tar
   const starters: [ServerName, (() => Promise<Server>) | string][] = [];
   if (opts.only !== "distribution") {
     const cmd = berthCommand();
-    starters.push(["berth", cmd ? () => startBerth(cmd) : "src/cli/main.ts does not exist yet (set BERTH_CMD to override)"]);
+    starters.push(["berth", cmd ? () => startBerth(cmd) : "dist/ is not built (npm run build), and BERTH_CMD is not set"]);
   }
   if (opts.only !== "berth") {
     starters.push(["distribution", existsSync(DISTRIBUTION_BIN) ? startDistribution : `${DISTRIBUTION_BIN} is not installed`]);
@@ -94,6 +95,11 @@ async function main(): Promise<boolean> {
   if (busy > 0.5) log(`warning: load average is ${busy.toFixed(1)} before we start; something else is using the CPU and the numbers will be noisy`);
   const sourceBytes = 2 * opts.blobCount * opts.blobBytes + opts.bigLayerBytes;
   ensureDiskSpace(tmpdir(), sourceBytes * 4 + 1024 * MiB); // sources + a copy in each of three servers
+
+  // Before any server runs: start-up times are what an idle machine gives a user.
+  const startupRuns = opts.quick ? 11 : 41;
+  const startup = measureStartup(startupRuns);
+  for (const f of startup) log(`start-up ${f.command}: ${f.medianMs.toFixed(0)} ms (${f.ratio.toFixed(2)}×)`);
 
   const targets = await startAll(skipped);
   const registries = targets.filter((t) => t.server.name !== "ceiling");
@@ -199,6 +205,7 @@ async function main(): Promise<boolean> {
 
   console.log(`\nBerth benchmark — ${cpus().length} cores, node ${process.version}, load generator: ${loadTool === "wrk" ? "wrk (HEAD: node)" : "node"}${opts.quick ? ", QUICK sizes" : ""}`);
   console.log(formatTable(rows));
+  console.log(`\n${formatStartup(startup, startupRuns)}`);
   const genCpu = rows
     .flatMap((r) => Object.values(r.cells))
     .map((cell) => (cell && "value" in cell ? cell.detail?.generatorCpu : undefined))
@@ -208,7 +215,7 @@ async function main(): Promise<boolean> {
   }
   if (opts.json) {
     const path = join(import.meta.dirname, "results.json");
-    writeJson(path, meta(), rows);
+    writeJson(path, { ...meta(), startup }, rows);
     log(`wrote ${path}`);
   }
   for (const t of targets) {

@@ -40,7 +40,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only berth|distributi
   --only    run one registry (the ceiling server always runs)
   --json    also write bench/results.json
   --load    load generator: node (default, raw keep-alive sockets) or wrk (if installed; HEAD stays on node)
-env: BERTH_CMD replaces "npx tsx src/cli/main.ts"; BERTH_BENCH_AUTH=user:secret for a registry that asks for auth`;
+env: BERTH_CMD replaces "node bin/berth.js"; BERTH_BENCH_AUTH=user:secret for a registry that asks for auth`;
 
 export function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({

@@ -46,15 +46,14 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * The Berth command: BERTH_CMD, else the compiled build (as production runs it; run.sh builds it),
- * else the sources through tsx; undefined when none exists.
+ * The Berth command: BERTH_CMD, else bin/berth.js running the compiled build, as production runs it
+ * (run.sh builds it); undefined when there is no build.
  */
 export function berthCommand(): string[] | undefined {
   const override = process.env.BERTH_CMD?.trim();
   if (override) return override.split(/\s+/);
-  if (existsSync("dist/cli/main.js")) return [process.execPath, "--max-semi-space-size=32", "dist/cli/main.js"];
-  if (!existsSync("src/cli/main.ts")) return undefined;
-  return ["npx", "tsx", "src/cli/main.ts"];
+  if (!existsSync("dist/cli/main.js")) return undefined;
+  return [process.execPath, "--max-semi-space-size=32", "bin/berth.js"];
 }
 
 /** `env` adds settings (e.g. BERTH_STORAGE=s3 and its BERTH_S3_*); undefined removes a variable. */

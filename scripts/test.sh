@@ -66,6 +66,14 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules ] || [ package-lock.
   npm install --no-audit --no-fund
   touch node_modules
 fi
+# CI runs on a clean clone: `npm install` must not have rewritten the committed lockfile.
+if [ "${CI:-}" = true ] && command -v git >/dev/null && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  if ! git diff --quiet -- package-lock.json; then
+    log "npm install changed the committed package-lock.json; commit what it wrote:"
+    git --no-pager diff --stat -- package-lock.json
+    exit 1
+  fi
+fi
 
 # --- S3: a throwaway Ceph RADOS Gateway ------------------------------------
 # Stopped (and its folder removed) when this script ends, however it ends.
@@ -100,6 +108,9 @@ export BERTH_TEST_S3_ENDPOINT BERTH_TEST_S3_BUCKET BERTH_TEST_S3_REGION BERTH_TE
 # --- type check, then the suite on both backends, then the S3 pass ----------
 log "type check"
 npx tsc --noEmit -p .
+# The tests run berth as it ships: bin/ runs the compiled dist/.
+log "build"
+npm run --silent build
 
 mkdir -p test-results
 status=0

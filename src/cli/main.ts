@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { CommanderError } from 'commander';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/config-error.js';
+import { CommanderError } from './commander.js';
 import { buildProgram } from './program.js';
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram(process.argv.slice(2))).parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   // One line, never a stack: CliErrors say what to do, the rest at least what went wrong.

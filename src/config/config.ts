@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { ConfigError } from './config-error.js';
 import { parseDuration } from './durations.js';
 import { DEFAULT_REGION, parseRegions, type RegionConfig } from './regions.js';
 import { parseStorage, type StorageConfig, type StorageFlags } from './storage.js';
@@ -95,7 +96,7 @@ export interface ConfigInput extends StorageFlags {
   tlsKey?: string;
 }
 
-export class ConfigError extends Error {}
+export { ConfigError };
 
 /** Both files or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP. */
 function parseTls(cert: string | undefined, key: string | undefined): TlsFiles | undefined {

@@ -1,5 +1,5 @@
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliUser, type CliUser } from '../support/cli.js';
 import { clientSandbox, type ClientSandbox } from '../support/containers.js';
@@ -7,8 +7,7 @@ import { OciLayoutWriter } from '../support/oci-layout.js';
 import { recordRequests, serverErrors, type RequestRecorder } from '../support/request-recorder.js';
 import { requireTool } from '../support/run.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
+import { repoRoot } from '../support/paths.js';
 
 /**
  * The seed's flows with the `berth` CLI and real clients: a service ID made, granted and given a key

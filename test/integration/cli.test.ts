@@ -1,14 +1,13 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliUser, oneLineError, type CliUser } from '../support/cli.js';
 import { basicAuth, ownerSession, tokenFor } from '../support/iam.js';
 import { OciClient } from '../support/oci-client.js';
 import { run } from '../support/run.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
+import { repoRoot } from '../support/paths.js';
 
 /** The `berth` CLI as a subprocess against a real server, every command and its main failure. */
 describe('berth CLI', () => {

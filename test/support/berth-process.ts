@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
 
 /**
  * `berth` as a real process (`node bin/berth.js …`): what a container runtime or systemd runs.
@@ -8,7 +9,6 @@ import { join, resolve } from 'node:path';
  * test left behind (`killRunning`).
  */
 
-const repoRoot = resolve(import.meta.dirname, '../..');
 const berthBin = join(repoRoot, 'bin/berth.js');
 
 export interface Exit {

@@ -1,9 +1,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { run, type RunOptions, type RunResult } from './run.js';
-
-const repoRoot = resolve(import.meta.dirname, '../..');
+import { repoRoot } from './paths.js';
 
 /**
  * The `berth` command as a user runs it: a subprocess with a home of its own (the session lives in

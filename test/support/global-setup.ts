@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ensureBuilt } from './build.js';
 import { testBackend, testDatabaseUrl, testRunId } from './database.js';
 
-/** Marks this run, so that its schemas can be told from those of another run on the same database. */
+/** Marks this run, so that its schemas can be told from those of another run on the same database; builds dist/ if stale. */
 export function setup(): void {
   process.env.BERTH_TEST_RUN ??= randomBytes(4).toString('hex');
+  ensureBuilt();
 }
 
 /**

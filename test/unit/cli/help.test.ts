@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../../src/cli/program.js';
+import { Command as CommandClass } from '../../../src/cli/commander.js';
+import { buildProgram, COMMAND_GROUPS } from '../../../src/cli/program.js';
 
 /** Every command a user can run, by its full name (`iam api-key-create`). */
 function leaves(command: Command, prefix: string[] = []): Array<{ name: string; command: Command }> {
@@ -17,7 +18,7 @@ function helpOf(command: Command): string {
   return text;
 }
 
-const commands = leaves(buildProgram());
+const commands = leaves(await buildProgram());
 
 describe('berth --help', () => {
   it('has the commands the issue names', () => {
@@ -38,5 +39,23 @@ describe('berth --help', () => {
     const help = helpOf(command);
     expect(command.description()).not.toBe('');
     expect(help).toMatch(/Examples?:\n {2}berth /);
+  });
+});
+
+describe('berth --help without loading every command', () => {
+  it.each(COMMAND_GROUPS.map((group) => [Object.keys(group.commands).join(', '), group] as const))(
+    'the lines listed for %s are what its module registers',
+    async (_names, group) => {
+      const program = new CommandClass();
+      (await group.load())(program);
+      expect(Object.fromEntries(program.commands.map((command) => [command.name(), command.description()]))).toEqual(group.commands);
+    },
+  );
+
+  it('lists every command with the same line whichever command runs', async () => {
+    const lines = (program: Command) => program.commands.map((command) => [command.name(), command.description()]);
+    const full = lines(await buildProgram());
+    expect(lines(await buildProgram(['--help']))).toEqual(full);
+    expect(lines(await buildProgram(['cr', 'images']))).toEqual(full);
   });
 });

@@ -2,15 +2,15 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseDigest, type Digest } from '../../../src/oci/digest.js';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store.js';
 import { describeBlobStore } from './blob-store-suite.js';
+import { repoRoot } from '../../support/paths.js';
 
 const run = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '../../..');
 
 describeBlobStore('FsBlobStore', async () => {
   const root = await mkdtemp(join(tmpdir(), 'berth-fs-store-'));
