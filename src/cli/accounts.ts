@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Iam } from '../iam/iam.js';
 import { handOver } from './secrets.js';
-import { storeConfig, type StoreFlags } from './store-config.js';
+import { storeConfig, storeOptions, type StoreFlags } from './store-config.js';
 
 /** Runs `work` on IAM over the configured database (the operator's commands run beside the server). */
 async function withIam<T>(flags: StoreFlags, work: (iam: Iam) => Promise<T>): Promise<T> {
@@ -14,17 +14,15 @@ async function withIam<T>(flags: StoreFlags, work: (iam: Iam) => Promise<T>): Pr
   }
 }
 
-function storeOptions(command: Command): Command {
-  return command
-    .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
-    .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
-    .option('--file <path>', 'write the new API key to this file (0600) instead of printing it', undefined);
+/** The store's flags, and where the new API key goes. */
+function keyOptions(command: Command): Command {
+  return storeOptions(command).option('--file <path>', 'write the new API key to this file (0600) instead of printing it', undefined);
 }
 
 /** Operator commands: tenants (accounts) and their users, each with a first API key. */
 export function registerAccounts(program: Command): void {
   const accounts = program.command('accounts').description('create accounts (tenants) on this Berth');
-  storeOptions(
+  keyOptions(
     accounts
       .command('create <name>')
       .description('create an account with its owner user and an API key for the owner')
@@ -42,7 +40,7 @@ export function registerAccounts(program: Command): void {
     });
 
   const users = program.command('users').description('create users in an account');
-  storeOptions(
+  keyOptions(
     users
       .command('create <email>')
       .description('create a user in an account, with an API key for them')

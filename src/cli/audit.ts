@@ -4,6 +4,7 @@ import type { ChainedEvent, Outcome } from '../audit/chain.js';
 import { eventJson } from '../audit/event-json.js';
 import { parseDuration } from '../config/durations.js';
 import { CliError } from './errors.js';
+import { formatTime } from './date-time.js';
 import { formatOf, printTable } from './output.js';
 import { storeConfig, type StoreFlags } from './store-config.js';
 
@@ -78,7 +79,7 @@ export function registerAudit(program: Command): void {
         if (format === 'table') {
           printTable(
             [
-              ['TIME', (event: ChainedEvent) => new Date(event.at).toISOString()],
+              ['TIME', (event: ChainedEvent) => formatTime(event.at)],
               ['ACCOUNT', (event: ChainedEvent) => event.accountId],
               ['ACTION', (event: ChainedEvent) => event.action],
               ['OUTCOME', (event: ChainedEvent) => event.outcome],

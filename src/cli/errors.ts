@@ -1,6 +1,17 @@
 /** A failure the user can act on: printed as one line (`berth: <message>`), exit status 1. */
 export class CliError extends Error {}
 
+/** A server's 4xx/5xx, already worded for people, with the status and body a command may look into. */
+export class ServerError extends CliError {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(message);
+  }
+}
+
 /** What an HTTP error body says, whichever API's shape it has (IAM, Policy, management, OCI). */
 export function serverMessage(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;

@@ -4,7 +4,7 @@ import type { CollectionReport } from '../registry/collector.js';
 import { withExample, withOutput, type OutputFlags } from './commands/options.js';
 import { CliError } from './errors.js';
 import { formatOf, printJson } from './output.js';
-import { storeConfig, type StoreFlags } from './store-config.js';
+import { storeConfig, storeOptions, type StoreFlags } from './store-config.js';
 
 interface GcFlags extends OutputFlags, StoreFlags {
   dryRun?: boolean;
@@ -36,11 +36,7 @@ function summary(report: CollectionReport): string {
 export function registerGc(program: Command): void {
   withExample(
     withOutput(
-      program
-        .command('gc')
-        .description('remove unreferenced blobs, expired trash and idle uploads now (servers may keep running)')
-        .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
-        .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
+      storeOptions(program.command('gc').description('remove unreferenced blobs, expired trash and idle uploads now (servers may keep running)'))
         .option('--dry-run', 'only print what would be removed')
         .option('--delay <duration>', 'grace for unreferenced blobs, e.g. 0, 30s, 1h (default BERTH_GC_DELAY)')
         .option('--wait <duration>', 'how long to wait while another node is collecting', '5m'),

@@ -1,4 +1,4 @@
-import { CliError, serverMessage } from './errors.js';
+import { CliError, ServerError, serverMessage } from './errors.js';
 
 export interface Answer<T> {
   status: number;
@@ -29,7 +29,7 @@ export async function request<T = unknown>(url: string, init: RequestInit = {}):
   }
   if (response.status >= 400) {
     const said = serverMessage(body) ?? (typeof body === 'string' && body !== '' ? body.slice(0, 200) : response.statusText);
-    throw new CliError(`${response.status} from ${new URL(url).pathname}: ${said}`);
+    throw new ServerError(`${response.status} from ${new URL(url).pathname}: ${said}`, response.status, body);
   }
   return { status: response.status, body: body as T, headers: response.headers };
 }

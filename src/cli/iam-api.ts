@@ -1,4 +1,4 @@
-import { CliError } from './errors.js';
+import { CliError, ServerError } from './errors.js';
 import { jsonBody, request } from './http.js';
 import type { Session } from './session/session.js';
 
@@ -88,9 +88,10 @@ export class IamApi {
 
   /** Role names (Reader, Manager…) or CRNs as CRNs, looked up the way IBM's CLI does (`GET /v2/roles`). */
   async roleCrns(names: string[], serviceName: string): Promise<string[]> {
-    const roles = await this.call<{ service_roles: Array<{ display_name: string; crn: string }>; system_roles: Array<{ display_name: string; crn: string }> }>(
-      `/v2/roles?service_name=${encodeURIComponent(serviceName)}&account_id=${this.session.account}`,
-    );
+    type Roles = { service_roles: Array<{ display_name: string; crn: string }>; system_roles: Array<{ display_name: string; crn: string }> };
+    const roles = await this.call<Roles>(`/v2/roles?service_name=${encodeURIComponent(serviceName)}&account_id=${this.session.account}`).catch((error: unknown) => {
+      throw unknownService(error, serviceName) ?? error;
+    });
     const known = [...roles.service_roles, ...roles.system_roles];
     return names.map((name) => {
       if (name.startsWith('crn:')) return name;
@@ -113,6 +114,15 @@ export class IamApi {
   async policiesOf(iamId: string): Promise<Policy[]> {
     return (await this.call<{ policies: Policy[] }>(`/v1/policies?account_id=${this.session.account}&iam_id=${encodeURIComponent(iamId)}`)).policies;
   }
+}
+
+/** The server's "no such service" (it lists the ones it has) as the user's mistake, named as such. */
+function unknownService(error: unknown, serviceName: string): CliError | undefined {
+  if (!(error instanceof ServerError) || error.status !== 400) return undefined;
+  const details = (error.body as { errors?: Array<{ details?: { known_services?: unknown } }> } | undefined)?.errors?.[0]?.details;
+  const known = details?.known_services;
+  if (!Array.isArray(known)) return undefined;
+  return new CliError(`unknown service "${serviceName}" (known: ${known.join(', ')})`);
 }
 
 function only<T>(matches: T[], what: string): T {

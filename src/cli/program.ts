@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Command as CommandType } from 'commander';
+import { berthVersion } from '../version.js';
 import { Command } from './commander.js';
 
 type Register = (program: CommandType) => void;
@@ -51,15 +51,13 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => (await import('./accounts.js')).registerAccounts,
   },
   {
-    commands: { backup: 'copy the database, blobs and keys of the data folder into a new folder (servers may keep running)', restore: 'make a new data folder from a backup; then run berth serve --data on it' },
+    commands: {
+      backup: 'copy the database, blobs and keys of the data folder into a new folder (servers may keep running)',
+      restore: 'make a new data folder from a backup; then run berth serve --data on it',
+    },
     load: async () => (await import('./backup.js')).registerBackup,
   },
 ];
-
-/** The version in package.json, two folders up from src/cli and dist/cli alike. */
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 /** The top-level command `argv` runs (`berth help cr` runs cr's help), if it names one. */
 function commandOf(argv: readonly string[]): string | undefined {
@@ -75,7 +73,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<CommandTyp
   const program = new Command()
     .name('berth')
     .description('Berth: an OCI container registry with IAM access automation')
-    .version(packageVersion(), '-v, --version', 'print the version')
+    .version(berthVersion(), '-v, --version', 'print the version')
     // Parse errors in one line like every other error: `berth: unknown option '--bogus'`.
     .configureOutput({ outputError: (message, write) => write(`berth: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`) });
   const wanted = argv === undefined ? undefined : commandOf(argv);

@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigInput } from '../config/config.js';
+import { describeConfig } from '../config/describe.js';
 import { OWNER_KEY_FILE } from '../iam/bootstrap.js';
+import { berthVersion } from '../version.js';
 
 interface ServeFlags {
+  config?: string;
   data?: string;
   port?: string;
   host?: string;
@@ -44,6 +47,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the registry (SQLite and files in the data folder unless BERTH_DATABASE_URL is set)')
+    .option('--config <file>', 'read settings from this YAML or JSON file; flags and BERTH_* variables override it (env BERTH_CONFIG)', undefined)
     .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
     .option('--port <n>', 'listen port (env BERTH_PORT)', undefined)
     .option('--host <h>', 'listen address (env BERTH_HOST)', undefined)
@@ -59,27 +63,19 @@ export function registerServe(program: Command): void {
     .option('--s3-prefix <prefix>', 'key prefix inside the bucket (env BERTH_S3_PREFIX)', undefined)
     .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate chain; SIGHUP reloads it (env BERTH_TLS_CERT)', undefined)
     .option('--tls-key <file>', 'the PEM private key of --tls-cert (env BERTH_TLS_KEY)', undefined)
-    .addHelpText('after', '\nExample:\n  berth serve --data ./berth-data --port 5000\n')
+    .addHelpText('after', '\nExamples:\n  berth serve --data ./berth-data --port 5000\n  berth serve --config /etc/berth/berth.yaml\n')
     .action(async (flags: ServeFlags) => {
-      const input: ConfigInput = {};
-      if (flags.data !== undefined) input.data = flags.data;
-      if (flags.port !== undefined) input.port = flags.port;
-      if (flags.host !== undefined) input.host = flags.host;
-      if (flags.databaseUrl !== undefined) input.databaseUrl = flags.databaseUrl;
-      if (flags.logLevel !== undefined) input.logLevel = flags.logLevel;
-      if (flags.gcInterval !== undefined) input.gcInterval = flags.gcInterval;
-      if (flags.gcDelay !== undefined) input.gcDelay = flags.gcDelay;
-      if (flags.auditRetention !== undefined) input.auditRetention = flags.auditRetention;
-      for (const key of ['storage', 's3Endpoint', 's3Bucket', 's3Region', 's3Prefix', 'tlsCert', 'tlsKey'] as const) {
-        if (flags[key] !== undefined) input[key] = flags[key];
-      }
+      // The flags carry ConfigInput's names; commander leaves the ones not given undefined.
+      const input = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as ConfigInput;
       const config = loadConfig(input);
       // The server is loaded only to serve: the other commands start without it.
       const { createBerth } = await import('../server.js');
       const berth = await createBerth(config);
       const { regions } = await berth.listen();
-      berth.app.log.info({ regions }, 'listening');
-      if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `${config.tls ? 'https' : 'http'}://${config.host}:${config.port}`);
+      const scheme = config.tls ? 'https' : 'http';
+      const listeners = Object.entries(regions).map(([region, port]) => `${region} ${scheme}://${config.host}:${port}`);
+      berth.app.log.info({ ...describeConfig(config, berthVersion()), listeners }, 'berth started');
+      if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `${scheme}://${config.host}:${config.port}`);
       // A renewed certificate is served to new connections; one that cannot be read leaves the old in place.
       process.on('SIGHUP', () => {
         try {

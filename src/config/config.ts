@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { parseDuration } from './durations.js';
 import { DEFAULT_REGION, parseRegions, type RegionConfig } from './regions.js';
+import { readConfigFile } from './config-file.js';
+import { layeredSettings, type Setting, type SettingName } from './settings.js';
 import { parseStorage, type StorageConfig, type StorageFlags } from './storage.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
 
@@ -16,6 +18,8 @@ export interface TlsFiles {
 
 /** Every setting Berth reads, after flags, environment and defaults are merged and validated. */
 export interface BerthConfig {
+  /** The config file the settings were read from, if any (absolute). */
+  configFile?: string;
   host: string;
   port: number;
   /** Folder for the embedded database, blobs and keys. */
@@ -82,7 +86,10 @@ export interface BerthConfig {
   diskReserveBytes: number;
 }
 
+/** Settings given as flags (or by a caller in code); each wins over its variable and the config file. */
 export interface ConfigInput extends StorageFlags {
+  /** A YAML or JSON file of settings (`--config`, `BERTH_CONFIG`). */
+  config?: string;
   host?: string;
   port?: string | number;
   data?: string;
@@ -99,125 +106,133 @@ export interface ConfigInput extends StorageFlags {
 export { ConfigError };
 
 /** Both files or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP. */
-function parseTls(cert: string | undefined, key: string | undefined): TlsFiles | undefined {
-  if (cert === undefined && key === undefined) return undefined;
-  if (cert === undefined || cert === '') throw new ConfigError('BERTH_TLS_KEY (--tls-key) is set but BERTH_TLS_CERT (--tls-cert) is not: give both, or neither for plain HTTP');
-  if (key === undefined || key === '') throw new ConfigError('BERTH_TLS_CERT (--tls-cert) is set but BERTH_TLS_KEY (--tls-key) is not: give both, or neither for plain HTTP');
-  return { certPath: resolve(cert), keyPath: resolve(key) };
+function parseTls(cert: Setting, key: Setting): TlsFiles | undefined {
+  if (cert.value === undefined && key.value === undefined) return undefined;
+  if (cert.value === undefined || cert.value === '') throw new ConfigError(`${key.source} is set but ${cert.source} is not: give both, or neither for plain HTTP`);
+  if (key.value === undefined || key.value === '') throw new ConfigError(`${cert.source} is set but ${key.source} is not: give both, or neither for plain HTTP`);
+  return { certPath: resolve(cert.value), keyPath: resolve(key.value) };
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-function parsePort(value: string | number, setting: string): number {
+function parsePort({ value, source }: Setting, fallback: number): number {
+  if (value === undefined) return fallback;
   // Digits only: Number() would also take '', ' ', '0x50' and '1e3'.
-  const port = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+  const port = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`${setting} must be a port number between 0 and 65535, got "${value}"`);
+    throw new ConfigError(`${source} must be a port number between 0 and 65535, got "${value}"`);
   }
   return port;
 }
 
-function parseCount(value: string, setting: string): number {
+function parseCount({ value, source }: Setting, fallback: number): number {
+  if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new ConfigError(`${setting} must be a whole number, got "${value}"`);
+    throw new ConfigError(`${source} must be a whole number, got "${value}"`);
   }
   return Number(value);
 }
 
-function parsePositive(value: string, setting: string): number {
-  const count = parseCount(value, setting);
-  if (count === 0) throw new ConfigError(`${setting} must be at least 1, got "${value}"`);
+function parsePositive(setting: Setting, fallback: number): number {
+  const count = parseCount(setting, fallback);
+  if (count === 0) throw new ConfigError(`${setting.source} must be at least 1, got "${setting.value}"`);
   return count;
 }
 
-function parseDurationSetting(value: string, setting: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined) throw new ConfigError(`${setting} must be a duration such as 30s, 10m or 1h (or 0), got "${value}"`);
+function parseDurationSetting({ value, source }: Setting, fallback: string): number {
+  const ms = parseDuration(value ?? fallback);
+  if (ms === undefined) throw new ConfigError(`${source} must be a duration such as 30s, 10m or 1h (or 0), got "${value}"`);
   return ms;
 }
 
-function parsePlan(value: string, setting: string): PlanName {
-  const plan = value.toLowerCase() === 'free' ? 'Free' : value.toLowerCase() === 'standard' ? 'Standard' : undefined;
-  if (!plan) throw new ConfigError(`${setting} must be free or standard, got "${value}"`);
+function parsePlan({ value, source }: Setting): PlanName {
+  const text = (value ?? 'standard').toLowerCase();
+  const plan = text === 'free' ? 'Free' : text === 'standard' ? 'Standard' : undefined;
+  if (!plan) throw new ConfigError(`${source} must be free or standard, got "${value}"`);
   return plan;
 }
 
-function parseBoolean(value: string, setting: string): boolean {
+function parseBoolean({ value, source }: Setting, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw new ConfigError(`${setting} must be true or false, got "${value}"`);
+  throw new ConfigError(`${source} must be true or false, got "${value}"`);
 }
 
-/** Flags win over `BERTH_*` environment variables, which win over defaults. */
+/** The flags as setting texts, by setting name (`databaseUrl` is `database-url`). */
+function flagSettings(flags: ConfigInput): Partial<Record<SettingName, string>> {
+  const settings: Partial<Record<SettingName, string>> = {};
+  for (const [key, value] of Object.entries(flags)) {
+    if (key === 'config' || value === undefined) continue;
+    settings[key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`) as SettingName] = String(value);
+  }
+  return settings;
+}
+
+/** Flags win over `BERTH_*` environment variables, which win over the config file, which wins over defaults. */
 export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): BerthConfig {
-  // An empty variable (`BERTH_PORT=`) means unset, as shells and compose files use it.
-  const fromEnv = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
-  const portSetting = flags.port !== undefined ? '--port' : 'BERTH_PORT';
-  const logLevel = flags.logLevel ?? fromEnv('BERTH_LOG_LEVEL') ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    const setting = flags.logLevel !== undefined ? '--log-level' : 'BERTH_LOG_LEVEL';
-    throw new ConfigError(`${setting} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const configPath = flags.config ?? (env.BERTH_CONFIG === '' ? undefined : env.BERTH_CONFIG);
+  const file = configPath !== undefined ? readConfigFile(configPath) : undefined;
+  const read = layeredSettings(flagSettings(flags), env, file);
+  const logLevel = read('log-level');
+  if (logLevel.value !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel.value)) {
+    throw new ConfigError(`${logLevel.source} must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel.value}"`);
   }
-  const databaseUrl = flags.databaseUrl ?? fromEnv('BERTH_DATABASE_URL');
-  if (databaseUrl !== undefined && databaseUrl !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  const databaseUrl = read('database-url');
+  if (databaseUrl.value !== undefined && databaseUrl.value !== '' && !/^postgres(ql)?:\/\//.test(databaseUrl.value)) {
     // The URL itself is not echoed: it may carry a password.
-    const setting = flags.databaseUrl !== undefined ? '--database-url' : 'BERTH_DATABASE_URL';
-    throw new ConfigError(`${setting} must be a postgres:// URL (leave it unset for the embedded SQLite)`);
+    throw new ConfigError(`${databaseUrl.source} must be a postgres:// URL (leave it unset for the embedded SQLite)`);
   }
-  const deleteEnabledText = fromEnv('BERTH_DELETE_ENABLED');
-  const deleteEnabled =
-    flags.deleteEnabled ?? (deleteEnabledText !== undefined ? parseBoolean(deleteEnabledText, 'BERTH_DELETE_ENABLED') : true);
+  const fail = (message: string) => new ConfigError(message);
+  const regions = read('regions');
+  const proxies = read('trusted-proxies');
   const config: BerthConfig = {
-    host: flags.host ?? fromEnv('BERTH_HOST') ?? '127.0.0.1',
-    port: parsePort(flags.port ?? fromEnv('BERTH_PORT') ?? 5000, portSetting),
-    dataDir: resolve(flags.data ?? fromEnv('BERTH_DATA') ?? './berth-data'),
-    storage: parseStorage(flags, fromEnv, (message) => new ConfigError(message)),
-    logLevel: logLevel as BerthConfig['logLevel'],
+    host: read('host').value ?? '127.0.0.1',
+    port: parsePort(read('port'), 5000),
+    dataDir: resolve(read('data').value ?? './berth-data'),
+    storage: parseStorage(read, fail),
+    logLevel: (logLevel.value ?? 'info') as BerthConfig['logLevel'],
     registry: {
-      deleteEnabled,
+      deleteEnabled: parseBoolean(read('delete-enabled'), true),
       chunkMinLength: 0,
       maxManifestBytes: 4 * 1024 * 1024,
       maxPageSize: 1000,
     },
-    regions: parseRegions(fromEnv('BERTH_REGIONS') ?? DEFAULT_REGION, (message) => new ConfigError(message)),
-    trustedProxies: parseTrustedProxies(fromEnv('BERTH_TRUSTED_PROXIES') ?? '', (message) => new ConfigError(message)),
-    registryTokenSeconds: 60 * parsePositive(fromEnv('BERTH_REGISTRY_TOKEN_MINUTES') ?? '15', 'BERTH_REGISTRY_TOKEN_MINUTES'),
+    regions: parseRegions(regions.value ?? DEFAULT_REGION, regions.source, fail),
+    trustedProxies: parseTrustedProxies(proxies.value ?? '', proxies.source, fail),
+    registryTokenSeconds: 60 * parsePositive(read('registry-token-minutes'), 15),
     tokenFailuresPerMinute: 20,
-    refreshTokenHours: parseCount(fromEnv('BERTH_REFRESH_TOKEN_HOURS') ?? '72', 'BERTH_REFRESH_TOKEN_HOURS'),
-    uploadIdleHours: parseCount(fromEnv('BERTH_UPLOAD_IDLE_HOURS') ?? '24', 'BERTH_UPLOAD_IDLE_HOURS'),
-    maxConnections: parsePositive(fromEnv('BERTH_MAX_CONNECTIONS') ?? '10000', 'BERTH_MAX_CONNECTIONS'),
-    bodyIdleSeconds: parseCount(fromEnv('BERTH_BODY_IDLE_SECONDS') ?? '60', 'BERTH_BODY_IDLE_SECONDS'),
+    refreshTokenHours: parseCount(read('refresh-token-hours'), 72),
+    uploadIdleHours: parseCount(read('upload-idle-hours'), 24),
+    maxConnections: parsePositive(read('max-connections'), 10_000),
+    bodyIdleSeconds: parseCount(read('body-idle-seconds'), 60),
     shutdownGraceSeconds: 30,
     gc: {
-      intervalMs: parseDurationSetting(flags.gcInterval ?? fromEnv('BERTH_GC_INTERVAL') ?? '10m', flags.gcInterval !== undefined ? '--gc-interval' : 'BERTH_GC_INTERVAL'),
-      delayMs: parseDurationSetting(flags.gcDelay ?? fromEnv('BERTH_GC_DELAY') ?? '1h', flags.gcDelay !== undefined ? '--gc-delay' : 'BERTH_GC_DELAY'),
+      intervalMs: parseDurationSetting(read('gc-interval'), '10m'),
+      delayMs: parseDurationSetting(read('gc-delay'), '1h'),
     },
-    trashDays: parseCount(fromEnv('BERTH_TRASH_DAYS') ?? '30', 'BERTH_TRASH_DAYS'),
-    audit: {
-      retentionMs: parseDurationSetting(flags.auditRetention ?? fromEnv('BERTH_AUDIT_RETENTION') ?? '0', flags.auditRetention !== undefined ? '--audit-retention' : 'BERTH_AUDIT_RETENTION'),
-    },
-    defaultPlan: parsePlan(fromEnv('BERTH_DEFAULT_PLAN') ?? 'standard', 'BERTH_DEFAULT_PLAN'),
-    diskReserveBytes: 1024 * 1024 * parseCount(fromEnv('BERTH_DISK_RESERVE_MB') ?? '100', 'BERTH_DISK_RESERVE_MB'),
+    trashDays: parseCount(read('trash-days'), 30),
+    audit: { retentionMs: parseDurationSetting(read('audit-retention'), '0') },
+    defaultPlan: parsePlan(read('default-plan')),
+    diskReserveBytes: 1024 * 1024 * parseCount(read('disk-reserve-mb'), 100),
   };
   // On S3, chunks of at least a multipart part (5 MiB) go straight into parts instead of a staged tail.
-  config.registry.chunkMinLength = parseCount(
-    fromEnv('BERTH_CHUNK_MIN_LENGTH') ?? (config.storage.kind === 's3' ? String(5 * 1024 * 1024) : '0'),
-    'BERTH_CHUNK_MIN_LENGTH',
-  );
+  config.registry.chunkMinLength = parseCount(read('chunk-min-length'), config.storage.kind === 's3' ? 5 * 1024 * 1024 : 0);
   const clash = config.regions.find((region) => region.port !== undefined && region.port !== 0 && region.port === config.port);
-  if (clash) throw new ConfigError(`BERTH_REGIONS gives region ${clash.name} port ${clash.port}, the main listener's; leave the port out to serve it there`);
-  if (databaseUrl) config.databaseUrl = databaseUrl;
-  const tls = parseTls(flags.tlsCert ?? fromEnv('BERTH_TLS_CERT'), flags.tlsKey ?? fromEnv('BERTH_TLS_KEY'));
+  if (clash) throw new ConfigError(`${regions.source} gives region ${clash.name} port ${clash.port}, the main listener's; leave the port out to serve it there`);
+  if (databaseUrl.value) config.databaseUrl = databaseUrl.value;
+  const tls = parseTls(read('tls-cert'), read('tls-key'));
   if (tls) config.tls = tls;
-  const publicUrl = fromEnv('BERTH_PUBLIC_URL');
-  if (publicUrl !== undefined) {
-    if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`BERTH_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
-    config.publicUrl = publicUrl.replace(/\/+$/, '');
+  const publicUrl = read('public-url');
+  if (publicUrl.value !== undefined) {
+    if (!/^https?:\/\/[^/]+/.test(publicUrl.value)) throw new ConfigError(`${publicUrl.source} must be an http(s) URL, got "${publicUrl.value}"`);
+    config.publicUrl = publicUrl.value.replace(/\/+$/, '');
   }
-  const secret = fromEnv('BERTH_SECRET');
-  if (secret !== undefined) {
-    if (secret.length < 32) throw new ConfigError('BERTH_SECRET must be at least 32 characters');
-    config.secret = secret;
+  if (file) config.configFile = file.path;
+  const secret = read('secret');
+  if (secret.value !== undefined) {
+    if (secret.value.length < 32) throw new ConfigError(`${secret.source} must be at least 32 characters`);
+    config.secret = secret.value;
   }
   return config;
 }

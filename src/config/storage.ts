@@ -1,3 +1,5 @@
+import type { Read, Setting } from './settings.js';
+
 /** Where blobs live: the data folder (the embedded default) or an S3-compatible bucket. */
 export type StorageConfig = { kind: 'fs' } | { kind: 's3'; s3: S3StorageConfig };
 
@@ -22,50 +24,44 @@ export interface StorageFlags {
 }
 
 type Fail = (message: string) => Error;
-type Read = (name: string) => string | undefined;
 
-function flag(value: string | undefined, flagName: string, env: string, read: Read): { value: string | undefined; setting: string } {
-  return value !== undefined ? { value, setting: flagName } : { value: read(env), setting: env };
-}
-
-function parseSwitch(value: string, setting: string, fail: Fail): boolean {
+function parseSwitch({ value, source }: Setting, fallback: boolean, fail: Fail): boolean {
+  if (value === undefined) return fallback;
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
-  throw fail(`${setting} must be true or false, got "${value}"`);
+  throw fail(`${source} must be true or false, got "${value}"`);
 }
 
 /**
- * `BERTH_STORAGE` (`fs` or `s3`) and the `BERTH_S3_*` settings. Credentials are not settings: the
- * AWS SDK's standard chain finds them (`AWS_ACCESS_KEY_ID`, profiles, instance roles).
+ * `storage` (`fs` or `s3`) and the `s3-*` settings. Credentials are not settings: the AWS SDK's
+ * standard chain finds them (`AWS_ACCESS_KEY_ID`, profiles, instance roles).
  */
-export function parseStorage(flags: StorageFlags, read: Read, fail: Fail): StorageConfig {
-  const kind = flag(flags.storage, '--storage', 'BERTH_STORAGE', read);
+export function parseStorage(read: Read, fail: Fail): StorageConfig {
+  const kind = read('storage');
   const name = (kind.value ?? 'fs').toLowerCase();
   if (name === 'fs') return { kind: 'fs' };
-  if (name !== 's3') throw fail(`${kind.setting} must be fs or s3, got "${kind.value}"`);
+  if (name !== 's3') throw fail(`${kind.source} must be fs or s3, got "${kind.value}"`);
 
-  const bucket = flag(flags.s3Bucket, '--s3-bucket', 'BERTH_S3_BUCKET', read);
-  if (!bucket.value) throw fail('BERTH_S3_BUCKET must name the bucket when BERTH_STORAGE is s3');
+  const bucket = read('s3-bucket');
+  if (!bucket.value) throw fail(`${bucket.source} must name the bucket when ${kind.source} is s3`);
   // S3's bucket naming rules, which every compatible service accepts.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket.value)) throw fail(`${bucket.setting} is not a valid bucket name: "${bucket.value}"`);
-  const endpoint = flag(flags.s3Endpoint, '--s3-endpoint', 'BERTH_S3_ENDPOINT', read);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket.value)) throw fail(`${bucket.source} is not a valid bucket name: "${bucket.value}"`);
+  const endpoint = read('s3-endpoint');
   if (endpoint.value !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint.value)) {
-    throw fail(`${endpoint.setting} must be an http(s)://host[:port] URL, got "${endpoint.value}"`);
+    throw fail(`${endpoint.source} must be an http(s)://host[:port] URL, got "${endpoint.value}"`);
   }
-  const region = flag(flags.s3Region, '--s3-region', 'BERTH_S3_REGION', read);
-  if (region.value !== undefined && !/^[a-z0-9-]{1,64}$/.test(region.value)) throw fail(`${region.setting} must be a region name such as us-east-1, got "${region.value}"`);
-  const prefix = flag(flags.s3Prefix, '--s3-prefix', 'BERTH_S3_PREFIX', read);
+  const region = read('s3-region');
+  if (region.value !== undefined && !/^[a-z0-9-]{1,64}$/.test(region.value)) throw fail(`${region.source} must be a region name such as us-east-1, got "${region.value}"`);
+  const prefix = read('s3-prefix');
   const prefixValue = (prefix.value ?? '').replace(/^\/+/, '');
-  if (/\.\.|\/\/|[\\\s]/.test(prefixValue)) throw fail(`${prefix.setting} must be a plain key prefix such as berth/, got "${prefix.value}"`);
-  const pathStyle = read('BERTH_S3_PATH_STYLE');
-  const redirect = read('BERTH_S3_REDIRECT');
+  if (/\.\.|\/\/|[\\\s]/.test(prefixValue)) throw fail(`${prefix.source} must be a plain key prefix such as berth/, got "${prefix.value}"`);
   const s3: S3StorageConfig = {
     bucket: bucket.value,
     region: region.value ?? 'us-east-1',
     prefix: prefixValue === '' || prefixValue.endsWith('/') ? prefixValue : `${prefixValue}/`,
     // Self-hosted services (Ceph RGW, MinIO, an IP address) need the bucket in the path; AWS prefers hosts.
-    pathStyle: pathStyle !== undefined ? parseSwitch(pathStyle, 'BERTH_S3_PATH_STYLE', fail) : endpoint.value !== undefined,
-    redirect: redirect !== undefined ? parseSwitch(redirect, 'BERTH_S3_REDIRECT', fail) : true,
+    pathStyle: parseSwitch(read('s3-path-style'), endpoint.value !== undefined, fail),
+    redirect: parseSwitch(read('s3-redirect'), true, fail),
   };
   if (endpoint.value !== undefined) s3.endpoint = endpoint.value.replace(/\/$/, '');
   return { kind: 's3', s3 };

@@ -10,18 +10,18 @@ const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
  * (every address, which would let any client pick its own) is refused. Throws a message naming
  * the bad entry.
  */
-export function parseTrustedProxies(text: string, fail: (message: string) => Error): string[] {
+export function parseTrustedProxies(text: string, source: string, fail: (message: string) => Error): string[] {
   return text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '').map((entry) => {
     if (NAMED_RANGES.includes(entry.toLowerCase())) return entry.toLowerCase();
     const slash = entry.lastIndexOf('/');
     const address = slash === -1 ? entry : entry.slice(0, slash);
     const family = isIP(address);
-    if (family === 0) throw fail(`BERTH_TRUSTED_PROXIES entry "${entry}" must be an IP address, a CIDR (address/bits) or one of ${NAMED_RANGES.join(', ')}`);
+    if (family === 0) throw fail(`${source} entry "${entry}" must be an IP address, a CIDR (address/bits) or one of ${NAMED_RANGES.join(', ')}`);
     if (slash !== -1) {
       const bits = entry.slice(slash + 1);
       const max = family === 4 ? 32 : 128;
       if (!/^\d+$/.test(bits) || Number(bits) < 1 || Number(bits) > max) {
-        throw fail(`BERTH_TRUSTED_PROXIES entry "${entry}" must have a prefix length from 1 to ${max}`);
+        throw fail(`${source} entry "${entry}" must have a prefix length from 1 to ${max}`);
       }
     }
     return entry;

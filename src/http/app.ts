@@ -23,6 +23,9 @@ import { identityRoutes } from './iam/identity-routes.js';
 import { policyRoutes } from './iam/policy-routes.js';
 import { tokenRoutes } from './iam/token-routes.js';
 import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi/openapi-route.js';
+import { recordServedRoutes } from './openapi/served-routes.js';
+import { registerRegions } from './cr/region-routes.js';
 import { notFoundPlugin, registerNulGuard } from './surfaces.js';
 import { answerClientError, createLimitedServer } from './server-limits.js';
 import type { TlsCertificate } from './tls.js';
@@ -88,6 +91,7 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
     trustProxy: deps.config.trustedProxies.length > 0 ? deps.config.trustedProxies : false,
     routerOptions: { ignoreDuplicateSlashes: false },
   });
+  recordServedRoutes(app);
   registerDrain(app);
   registerSecurityContext(app);
   app.decorate('authenticators', deps.chain);
@@ -99,8 +103,8 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   });
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);
-  // Berth's own discovery (IBM's CLI has its table built in): which regions, at which registry hosts.
-  app.get('/api/v1/regions', async (request) => deps.regionsFor(request));
+  registerOpenApi(app);
+  registerRegions(app, deps.regionsFor);
   await app.register(tokenRoutes, { iam: deps.iam, failuresPerMinute: deps.config.tokenFailuresPerMinute, ...(deps.events ? { events: deps.events } : {}) });
   await app.register(identityRoutes, { iam: deps.iam });
   await app.register(policyRoutes, { iam: deps.iam });

@@ -1,5 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { Endpoint } from './openapi/endpoint.js';
+
+export const metricsEndpoint: Endpoint = {
+  method: 'GET',
+  url: '/metrics',
+  operation: 'get_metrics',
+  status: 200,
+  security: [],
+  doc: { summary: 'Prometheus metrics of this node', response: { type: 'string' }, responseMediaType: 'text/plain; version=0.0.4' },
+};
 
 /** Prometheus metrics of one app; a registry per app so tests can run many side by side. */
 export function registerMetrics(app: FastifyInstance): Registry {
@@ -23,7 +33,7 @@ export function registerMetrics(app: FastifyInstance): Registry {
     requests.inc({ route, method: request.method, status: reply.statusCode });
     duration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_request, reply) => {
+  app.get(metricsEndpoint.url, async (_request, reply) => {
     reply.header('content-type', registry.contentType).send(await registry.metrics());
   });
   return registry;

@@ -22,6 +22,12 @@ export const policyErrors = {
   invalidBody: (details: string) => new PolicyError(400, 'invalid_body', `Invalid body format: ${details}`),
   missingQuery: (name: string) => new PolicyError(400, 'missing_required_query_parameter', `The query parameter ${name} is required.`),
   invalidQuery: (details: string) => new PolicyError(400, 'invalid_body', `Invalid query parameter: ${details}`),
+  // IBM's enum has no code of its own for this; `details.known_services` lets a client name the right one.
+  unknownService: (serviceName: string, known: readonly string[]) =>
+    new PolicyError(400, 'invalid_body', `Invalid query parameter: service_name ${serviceName} is not a service of this server (known: ${known.join(', ')}).`, {
+      service_name: serviceName,
+      known_services: [...known],
+    }),
   invalidToken: () => new PolicyError(401, 'invalid_token', 'The provided access token is missing, invalid or expired.'),
   // `insufficent` is IBM's own spelling in the SDK's enum; clients match on it.
   forbidden: (details: string) => new PolicyError(403, 'insufficent_permissions', `You are not allowed to perform this action. ${details}`),

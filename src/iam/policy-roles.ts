@@ -47,6 +47,9 @@ export function describeRole(crn: string): Omit<RoleDescription, 'actions'> | un
   return undefined;
 }
 
+/** Every service a policy can grant roles on here. */
+export const SERVICE_NAMES: readonly string[] = Object.keys(SERVICE_TYPES);
+
 /** `GET /v2/roles`: the system (platform) roles, and the service roles of one service or service group. */
 export function rolesFor(query: { serviceName?: string; serviceGroupId?: string }): { serviceRoles: RoleDescription[]; systemRoles: RoleDescription[] } {
   const { serviceName } = query;

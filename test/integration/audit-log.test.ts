@@ -102,6 +102,8 @@ describe('berth audit events and verify', () => {
       expect((await table.exited).code, table.stderr()).toBe(0);
       expect(table.stdout().split('\n')[0]).toMatch(/^TIME\s+ACCOUNT\s+ACTION\s+OUTCOME\s+PRINCIPAL\s+TARGET\s+CLIENT\s+REASON$/);
       expect(table.stdout().trim().split('\n')).toHaveLength(2);
+      // Written as every CLI table writes a moment (src/cli/date-time.ts).
+      expect(table.stdout().split('\n')[1]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\s+acct-y\s/);
       const all = spawnBerth(['audit', 'events', '--data', data, '--action', 'container-registry.image.push', '--output', 'json']);
       expect((await all.exited).code).toBe(0);
       expect(all.stdout().trim().split('\n')).toHaveLength(3);

@@ -201,7 +201,14 @@ describe('IAM Policy Management v1', () => {
       expect(iam.service_roles.map((r) => r.crn)).toContain('crn:v1:bluemix:public:iam-identity::::serviceRole:ServiceIdCreator');
       const identity = (await policies.listRoles({ serviceName: 'iam-identity' })).result;
       expect(identity.system_roles.find((r) => r.display_name === 'Editor')!.actions).toContain('iam-identity.serviceid.create');
-      expect((await policies.listRoles({ serviceName: 'no-such-service' })).result.service_roles).toEqual([]);
+      // A misspelt service is refused with the services there are, not answered with the system roles alone.
+      const unknown = await expectPolicyError(await call('/v2/roles?service_name=container-registy'), 400, 'invalid_body');
+      expect(unknown.message).toContain('container-registy');
+      expect((unknown as { details?: unknown }).details).toEqual({
+        service_name: 'container-registy',
+        known_services: ['container-registry', 'iam-identity', 'iam-access-management', 'user-management', 'berth-audit'],
+      });
+      await expect(policies.listRoles({ serviceName: 'no-such-service' })).rejects.toMatchObject({ status: 400 });
 
       await expectPolicyError(await call('/v2/roles', { bearer: null }), 401, 'invalid_token');
       await expectPolicyError(await call('/v2/roles?account_id=00000000000000000000000000000000'), 403, 'insufficent_permissions');

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +151,35 @@ describe('berth serve (process)', () => {
     await waitHealthy(proc);
     expect((await stat(join(dataDir, 'berth.db'))).isFile()).toBe(true);
     expect(await stopServe(proc)).toEqual({ code: 0, signal: null });
+  });
+
+  it('reads --config, lets a flag override it, and names version, config, data, database, storage and listeners at start', async () => {
+    const folder = await freshDataDir();
+    const [port, euPort] = [await freePort(), await freePort()];
+    const configFile = join(folder, 'berth.yaml');
+    await writeFile(configFile, [`port: ${await freePort()}`, 'data: ./served', 'regions:', '  - us-south', `  - {name: eu-de, port: ${euPort}}`].join('\n'));
+    const proc = spawnBerth(['serve', '--config', configFile, '--port', String(port)], {}, port);
+    await waitHealthy(proc);
+    const started = logLines(proc).find((line) => line.msg === 'berth started');
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    expect(started).toMatchObject({
+      version,
+      config: configFile,
+      data: join(folder, 'served'),
+      database: `sqlite ${join(folder, 'served', 'berth.db')}`,
+      storage: `fs ${join(folder, 'served', 'blobs')}`,
+      listeners: expect.arrayContaining([`us-south http://127.0.0.1:${port}`, `eu-de http://127.0.0.1:${euPort}`]),
+    });
+    expect((await fetch(`http://127.0.0.1:${euPort}/healthz`)).status).toBe(200);
+    expect(await stopServe(proc)).toEqual({ code: 0, signal: null });
+  });
+
+  it('refuses a config file with an unknown key in one line naming it', async () => {
+    const configFile = join(await freshDataDir(), 'berth.yaml');
+    await writeFile(configFile, 'prot: 5000\n');
+    const proc = spawnBerth(['serve', '--config', configFile]);
+    expect((await proc.exited).code).toBe(1);
+    expect(proc.stderr().trim().split('\n')).toEqual([`berth: invalid configuration: unknown setting "prot" in ${configFile} (did you mean port?)`]);
   });
 
   it('logs one JSON line per request, without credentials', async () => {

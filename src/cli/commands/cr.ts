@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import { withExample, withOutput, type OutputFlags } from './options.js';
 import { registerQuotaCommands } from './cr-quota.js';
 import { registerTrashCommands } from './cr-trash.js';
+import { formatBytes } from '../byte-size.js';
 import { containersAuthFile, dockerConfigFile, writeAuthEntry } from '../client-auth.js';
+import { formatTime } from '../date-time.js';
 import { CliError } from '../errors.js';
 import { request } from '../http.js';
 import { confirm, formatOf, printEntity, printList } from '../output.js';
@@ -55,14 +57,15 @@ export function registerCrCommands(program: Command): void {
   withExample(cr.command('region-set <region>').description('target a region (its registry is where cr commands go)'), 'berth cr region-set eu-de').action(async (region: string) => {
     const session = Session.current();
     await setRegion(session, region);
-    const registry = await session.registry();
-    process.stdout.write(`The region is set to '${registry.region}', the registry is '${registry.host}'.\nOK\n`);
+    const target = await session.target();
+    process.stdout.write(`The region is set to '${target.region}', the registry is '${target.registry}'.\nOK\n`);
   });
 
   withExample(withOutput(cr.command('region').description('show the targeted region and its registry')), 'berth cr region').action(async (flags: OutputFlags) => {
     formatOf(flags);
-    const registry = await Session.current().registry();
-    printEntity(flags, [['Region', registry.region], ['Registry', registry.host]], { region: registry.region, registry: registry.host });
+    // Local state, as `ibmcloud cr region` keeps it: shown with the server down too.
+    const target = await Session.current().target();
+    printEntity(flags, [['Region', target.region], ['Registry', target.registry]], target);
   });
 
   withExample(
@@ -123,8 +126,8 @@ export function registerCrCommands(program: Command): void {
         ['Repository', (r: (typeof rows)[number]) => r.repository],
         ['Tag', (r: (typeof rows)[number]) => r.tag],
         ['Digest', (r: (typeof rows)[number]) => r.digest.slice(0, 19)],
-        ['Created', (r: (typeof rows)[number]) => new Date(r.created * 1000).toISOString()],
-        ['Size', (r: (typeof rows)[number]) => `${(r.size / 1024 / 1024).toFixed(1)} MB`],
+        ['Created', (r: (typeof rows)[number]) => formatTime(r.created * 1000)],
+        ['Size', (r: (typeof rows)[number]) => formatBytes(r.size)],
       ],
       rows,
       'No images.',

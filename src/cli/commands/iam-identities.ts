@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { withExample, withOutput, type OutputFlags } from './options.js';
 import { IamApi, type ApiKey, type ServiceId } from '../iam-api.js';
 import { jsonBody } from '../http.js';
+import { formatTime } from '../date-time.js';
 import { confirm, formatOf, printEntity, printJson, printList } from '../output.js';
 import { handOver } from '../secrets.js';
 import { Session } from '../session/session.js';
@@ -11,19 +12,19 @@ const keyColumns: Array<[string, (key: ApiKey) => unknown]> = [
   ['Name', (k) => k.name],
   ['ID', (k) => k.id],
   ['Description', (k) => k.description ?? ''],
-  ['Created', (k) => k.created_at],
+  ['Created', (k) => formatTime(k.created_at)],
   ['Locked', (k) => k.locked],
 ];
 const serviceIdColumns: Array<[string, (sid: ServiceId) => unknown]> = [
   ['Name', (s) => s.name],
   ['ID', (s) => s.id],
   ['Description', (s) => s.description ?? ''],
-  ['Created', (s) => s.created_at],
+  ['Created', (s) => formatTime(s.created_at)],
   ['Locked', (s) => s.locked],
 ];
 
 function showKey(flags: OutputFlags, key: ApiKey): void {
-  printEntity(flags, [['Name', key.name], ['ID', key.id], ['Description', key.description], ['Belongs to', key.iam_id], ['Created', key.created_at], ['Locked', key.locked], ['Disabled', key.disabled]], key);
+  printEntity(flags, [['Name', key.name], ['ID', key.id], ['Description', key.description], ['Belongs to', key.iam_id], ['Created', formatTime(key.created_at)], ['Locked', key.locked], ['Disabled', key.disabled]], key);
 }
 
 /** A new key: its JSON (value included, for scripts) or the value once, or only the file it went to. */
@@ -118,7 +119,7 @@ export function registerIdentityCommands(iam: Command): void {
     async (name: string, flags: OutputFlags) => {
       formatOf(flags);
       const sid = await api().serviceId(name);
-      printEntity(flags, [['Name', sid.name], ['ID', sid.id], ['IAM ID', sid.iam_id], ['Description', sid.description], ['Created', sid.created_at], ['Locked', sid.locked]], sid);
+      printEntity(flags, [['Name', sid.name], ['ID', sid.id], ['IAM ID', sid.iam_id], ['Description', sid.description], ['Created', formatTime(sid.created_at)], ['Locked', sid.locked]], sid);
     },
   );
 

@@ -16,10 +16,22 @@ function apikeyFrom(flag: string | undefined): string {
   }
 }
 
+/** Where commands go and as whom, from the session file: a user by e-mail, a service ID by name and ID. */
 async function showTarget(session: Session, flags: { output?: string }): Promise<void> {
-  const registry = await session.registry();
-  const target = { url: session.url, account: session.account, iam_id: session.iamId, region: registry.region, registry: registry.host };
-  printEntity(flags, [['API endpoint', target.url], ['Account', target.account], ['User', target.iam_id], ['Region', target.region], ['Registry', target.registry]], target);
+  const { region, registry } = await session.target();
+  const subject = session.subject;
+  const who: [string, string] =
+    subject?.kind === 'service_id' ? ['Service ID', `${subject.name} (${subject.id})`] : ['User', subject?.email ?? session.iamId];
+  const target = {
+    url: session.url,
+    account: session.account,
+    iam_id: session.iamId,
+    ...(subject?.kind === 'user' ? { user: subject.email } : {}),
+    ...(subject?.kind === 'service_id' ? { service_id: { id: subject.id, name: subject.name } } : {}),
+    region,
+    registry,
+  };
+  printEntity(flags, [['API endpoint', target.url], ['Account', target.account], who, ['Region', region], ['Registry', registry]], target);
 }
 
 /** `berth login`, `berth logout`, `berth target`: the session every other command uses. */
@@ -39,6 +51,9 @@ export function registerSession(program: Command): void {
       const apikey = apikeyFrom(flags.apikey);
       if (flags.region) checkRegion(flags.region, await Session.regionsOf(flags.api));
       const session = await Session.login(flags.api, apikey, { saveApikey: flags.saveApikey, ...(flags.region ? { region: flags.region } : {}) });
+      // Kept now, while the server answers, so `berth target` can show it offline later.
+      const registry = await session.registry();
+      session.setTarget({ region: registry.region, registry: registry.host });
       await showTarget(session, flags);
     });
 
@@ -64,17 +79,19 @@ export function registerSession(program: Command): void {
       if (flags.account !== undefined && flags.account !== session.account) {
         throw new CliError(`this session's API key belongs to account ${session.account}; log in with a key of ${flags.account} instead`);
       }
+      // Only setting a region asks the server; showing the target reads the session file alone.
       if (flags.region !== undefined) await setRegion(session, flags.region);
       await showTarget(session, flags);
     });
 }
 
-function checkRegion(region: string, regions: Array<{ name: string }>): void {
-  if (!regions.some((r) => r.name === region)) throw new CliError(`region ${region} is not one of this server's: ${regions.map((r) => r.name).join(', ')}`);
+function checkRegion<R extends { name: string }>(region: string, regions: R[]): R {
+  const found = regions.find((r) => r.name === region);
+  if (!found) throw new CliError(`region ${region} is not one of this server's: ${regions.map((r) => r.name).join(', ')}`);
+  return found;
 }
 
-/** Targets a region the server has. */
+/** Targets a region the server has, keeping its registry host. */
 export async function setRegion(session: Session, region: string): Promise<void> {
-  checkRegion(region, await session.regions());
-  session.setTarget({ region });
+  session.setTarget({ region, registry: checkRegion(region, await session.regions()).registry });
 }

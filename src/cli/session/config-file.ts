@@ -8,7 +8,11 @@ export interface CliConfig {
   url?: string;
   account?: string;
   iamId?: string;
+  /** Who the session is, for people: a user's e-mail, or a service ID's name and ID (from the token). */
+  subject?: Subject;
   region?: string;
+  /** The targeted region's registry host, kept so showing the target needs no server. */
+  registry?: string;
   refreshToken?: string;
   /** Only with `berth login --save-apikey`: lets a session outlive its refresh token. */
   apikey?: string;
@@ -16,6 +20,8 @@ export interface CliConfig {
   accessToken?: string;
   accessTokenExpires?: number;
 }
+
+export type Subject = { kind: 'user'; email: string } | { kind: 'service_id'; id: string; name: string };
 
 /** `$BERTH_HOME`, or `~/.berth`. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,6 +1,6 @@
 import { CliError } from '../errors.js';
 import { request } from '../http.js';
-import { readConfig, removeConfig, withConfigLock, writeConfig, type CliConfig } from './config-file.js';
+import { readConfig, removeConfig, withConfigLock, writeConfig, type CliConfig, type Subject } from './config-file.js';
 
 /** The IBM CLI's client: the one the token service gives real refresh tokens to. */
 const CLI_CLIENT = `Basic ${Buffer.from('bx:bx').toString('base64')}`;
@@ -18,17 +18,35 @@ export interface RegionInfo {
   registry: string;
 }
 
-function claimsOf(token: string): { iam_id: string; account: { bss: string } } {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iam_id: string; account: { bss: string } };
+interface Claims {
+  iam_id: string;
+  account: { bss: string };
+  sub_type?: string;
+  sub?: string;
+  email?: string;
+  name?: string;
+}
+
+function claimsOf(token: string): Claims {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Claims;
+}
+
+/** A user by e-mail, a service ID by name and ID, as IBM's tokens carry them; nothing for other tokens. */
+function subjectOf(claims: Claims): Subject | undefined {
+  if (claims.sub_type === 'ServiceId' && claims.sub && claims.name) return { kind: 'service_id', id: claims.sub, name: claims.name };
+  if (claims.email) return { kind: 'user', email: claims.email };
+  return undefined;
 }
 
 /** Takes the token service's answer into the config: the new refresh token replaces the spent one. */
 function remember(config: CliConfig, answer: TokenAnswer): CliConfig {
   const claims = claimsOf(answer.access_token);
+  const subject = subjectOf(claims);
   return {
     ...config,
     account: claims.account.bss,
     iamId: claims.iam_id,
+    ...(subject ? { subject } : {}),
     refreshToken: answer.refresh_token,
     accessToken: answer.access_token,
     accessTokenExpires: answer.expiration * 1000,
@@ -91,6 +109,22 @@ export class Session {
     return this.config.region;
   }
 
+  /** Who is logged in, as a person reads it; sessions saved before it was kept have none. */
+  get subject(): Subject | undefined {
+    return this.config.subject;
+  }
+
+  /**
+   * The targeted region and its registry host as kept on disk, so showing them works with the
+   * server down. Only a session saved before the host was kept asks the server, once.
+   */
+  async target(): Promise<{ region: string; registry: string }> {
+    if (this.config.region && this.config.registry) return { region: this.config.region, registry: this.config.registry };
+    const registry = await this.registry();
+    this.setTarget({ region: registry.region, registry: registry.host });
+    return { region: registry.region, registry: registry.host };
+  }
+
   /** A valid IAM access token: the last one while it lasts, else one from the refresh token (or the saved key). */
   async accessToken(): Promise<string> {
     const fresh = (config: CliConfig) => config.accessToken && (config.accessTokenExpires ?? 0) - RENEW_BEFORE_MS > Date.now();
@@ -122,8 +156,8 @@ export class Session {
     return readConfig().refreshToken ?? this.config.refreshToken ?? '';
   }
 
-  /** Saves a changed target (account or region). */
-  setTarget(target: { region?: string }): void {
+  /** Saves a changed target: the region and its registry host. */
+  setTarget(target: { region: string; registry: string }): void {
     this.config = { ...this.config, ...target };
     writeConfig({ ...readConfig(), ...target });
   }

@@ -10,6 +10,8 @@ import { sendIdentityError } from '../iam/identity-errors.js';
 import { toAuditWireError } from './audit-errors.js';
 import { readAuditQuery } from './audit-query.js';
 import { encodePageToken } from './page-token.js';
+import { auditPageSchema, auditQuerySchema } from './event-schemas.js';
+import type { RouteDoc } from '../openapi/route-doc.js';
 
 /** One endpoint of the audit API, as data: what it needs, what it answers, which errors it can give. */
 interface AuditRoute {
@@ -21,6 +23,8 @@ interface AuditRoute {
   action: string;
   status: number;
   errors: readonly number[];
+  /** What GET /openapi.json says of it; the query is read by audit-query.ts, not Fastify. */
+  doc?: RouteDoc;
   handle(request: FastifyRequest, principal: Principal, reader: AuditReader): Promise<unknown>;
 }
 
@@ -34,6 +38,7 @@ export const auditRoutesTable: AuditRoute[] = [
     status: 200,
     // 404: `account_id` naming any account but the caller's own.
     errors: [400, 401, 403, 404],
+    doc: { summary: "Read an account's audit trail, oldest first, a page at a time", query: auditQuerySchema, response: auditPageSchema },
     async handle(request, principal, reader) {
       const query = readAuditQuery(request.query, Date.now());
       const page = await reader.read(principal, query);

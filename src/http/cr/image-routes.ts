@@ -4,6 +4,7 @@ import { managementErrors } from '../../registry/management-errors.js';
 import { parseImageRef, refInPath, type ImageRef } from './image-refs.js';
 import { actorOf, crResource, ownNamespace, requireAction, toManagementError, type ManagementContext, type ManagementRoute } from './management-route.js';
 import { imageDigest, imageInspection, isIndex, manifestFacts, remoteApiImage } from './views.js';
+import { bulkDeleteSchema, imageDigestSchema, imageDigestsBodySchema, imageInspectionSchema, imageParam, imagesQuerySchema, remoteApiImageSchema, untaggedSchema } from './management-schemas.js';
 
 /** Query values that may repeat or come comma-joined (the Node SDK joins arrays with commas). */
 function listParam(value: unknown): string[] {
@@ -66,6 +67,8 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'GET',
     url: '/api/v1/images',
     status: 200,
+    operation: 'list_images',
+    doc: { summary: 'List the tagged images of the namespaces the caller may list', query: imagesQuerySchema, response: { type: 'array', items: remoteApiImageSchema } },
     async handle(request, ctx) {
       const query = request.query as Record<string, unknown>;
       const withLists = flag(query.includeManifestLists);
@@ -82,6 +85,8 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'POST',
     url: '/api/v1/images/digests',
     status: 200,
+    operation: 'list_image_digests',
+    doc: { summary: 'List images by digest, with every repository and tag each is in', body: imageDigestsBodySchema, bodyOptional: true, response: { type: 'array', items: imageDigestSchema } },
     async handle(request, ctx) {
       const body = (request.body ?? {}) as { exclude_tagged?: unknown; repositories?: unknown };
       if (body.repositories !== undefined && (!Array.isArray(body.repositories) || body.repositories.some((r) => typeof r !== 'string'))) {
@@ -103,6 +108,15 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'POST',
     url: '/api/v1/images/tags',
     status: 201,
+    operation: 'tag_image',
+    doc: {
+      summary: 'Tag an image with a new tag, in its repository or another',
+      query: {
+        type: 'object',
+        properties: { fromimage: { type: 'string', description: 'the image to tag: <repository>:<tag> or @<digest>' }, toimage: { type: 'string', description: '<repository>:<tag>' } },
+        required: ['fromimage', 'toimage'],
+      },
+    },
     async handle(request, ctx) {
       const query = request.query as Record<string, unknown>;
       const [from, to] = [query.fromimage, query.toimage];
@@ -121,6 +135,8 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'POST',
     url: '/api/v1/images/bulkdelete',
     status: 200,
+    operation: 'bulk_delete_images',
+    doc: { summary: 'Delete images by digest (into the trash)', body: { type: 'array', items: { type: 'string' }, description: 'image references by digest' }, response: bulkDeleteSchema },
     async handle(request, ctx) {
       const refs = request.body;
       if (!Array.isArray(refs) || refs.some((ref) => typeof ref !== 'string')) throw managementErrors.badRequest('the body must be a JSON array of image references by digest');
@@ -145,6 +161,10 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'GET',
     url: '/api/v1/images/*',
     status: 200,
+    doc: [
+      { path: '/api/v1/images/{image}/json', operation: 'inspect_image', summary: "An image's config, as docker inspect shows it", params: imageParam, response: imageInspectionSchema },
+      { path: '/api/v1/images/{image}/manifest', operation: 'get_image_manifest', summary: "An image's manifest, as pushed", params: imageParam, response: { type: 'object', description: 'the OCI or Docker manifest' } },
+    ],
     async handle(request, ctx) {
       const path = (request.raw.url ?? '').split('?')[0]!;
       if (path.endsWith('/json')) {
@@ -163,6 +183,7 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'DELETE',
     url: '/api/v1/images/*',
     status: 200,
+    doc: [{ path: '/api/v1/images/{image}', operation: 'delete_image', summary: 'Delete an image and every tag on it (into the trash)', params: imageParam, response: untaggedSchema }],
     async handle(request, ctx) {
       const ref = refInPath(request, ctx.hosts, '/api/v1/images/');
       await deleteImage(ctx, ref, actorOf(request, ctx));
@@ -173,6 +194,7 @@ export const imageRoutes: ManagementRoute[] = [
     method: 'DELETE',
     url: '/api/v1/tags/*',
     status: 200,
+    doc: [{ path: '/api/v1/tags/{image}', operation: 'delete_image_tag', summary: 'Remove a tag from an image', params: imageParam, response: untaggedSchema }],
     async handle(request, ctx) {
       const ref = refInPath(request, ctx.hosts, '/api/v1/tags/');
       if (ref.reference.kind !== 'tag') throw managementErrors.invalidImage(ref.text, 'untag takes <repository>:<tag>');

@@ -8,6 +8,7 @@ import { ManagementError, managementErrors } from '../../registry/management-err
 import { isNoSpace, StorageFullError } from '../../storage/blob-store.js';
 import type { RegionRegistry } from '../../registry/regional.js';
 import type { Registry } from '../../registry/registry.js';
+import type { RouteDoc, WildcardDoc } from '../openapi/route-doc.js';
 
 /** What a management handler works with: who calls, in which region, with which registry. */
 export interface ManagementContext {
@@ -24,7 +25,13 @@ export interface ManagementContext {
 export interface ManagementRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
+  /** IBM's operation name (the SDK's method, in snake case); a wildcard route's are in its docs. */
+  operation?: string;
   status: number;
+  /** Any account's token may call it: no `Account` header is asked for. */
+  anyAccount?: true;
+  /** What GET /openapi.json says of it: a wildcard route lists the endpoints it stands for. */
+  doc?: RouteDoc | readonly WildcardDoc[];
   handle(request: FastifyRequest, ctx: ManagementContext): Promise<{ body?: unknown; status?: number }>;
 }
 

@@ -21,7 +21,15 @@ export const managementRoutesTable: ManagementRoute[] = [
   ...trashRoutes,
   ...quotaRoutes,
   // No messages from this registry: IBM answers 204 when it has none.
-  { method: 'GET', url: '/api/v1/messages', status: 204, handle: async () => ({}) },
+  {
+    method: 'GET',
+    url: '/api/v1/messages',
+    operation: 'get_messages',
+    status: 204,
+    anyAccount: true,
+    doc: { summary: 'Messages of the registry to its users: none, ever' },
+    handle: async () => ({}),
+  },
 ];
 
 export interface ManagementDependencies {
@@ -54,7 +62,7 @@ export async function managementRoutes(app: FastifyInstance, deps: ManagementDep
       bodyLimit: BODY_LIMIT,
       onRequest: async (request) => {
         const principal = await bearerPrincipal(request, { missing: managementErrors.unauthorized, invalid: managementErrors.unauthorized });
-        if (route.url !== '/api/v1/messages') {
+        if (!route.anyAccount) {
           const account = request.headers.account;
           if (typeof account !== 'string' || account === '') throw managementErrors.missingAccount();
           // Any other account answers the same, whether it exists or not.

@@ -1,6 +1,7 @@
 import type { QuotaBytes } from '../../registry/quotas.js';
 import { managementErrors } from '../../registry/management-errors.js';
 import { actorOf, crResource, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { planSchema, quotaBodySchema, quotaSchema } from './management-schemas.js';
 
 const wire = (bytes: QuotaBytes) => ({ storage_bytes: bytes.storageBytes, traffic_bytes: bytes.trafficBytes });
 
@@ -28,6 +29,8 @@ export const quotaRoutes: ManagementRoute[] = [
     method: 'GET',
     url: '/api/v1/quotas',
     status: 200,
+    operation: 'get_quota',
+    doc: { summary: "The account's storage and pull-traffic quotas and usage in this region", response: quotaSchema },
     async handle(_request, ctx) {
       requireAction(ctx, 'quota.get', crResource.service(ctx));
       return { body: await quotaBody(ctx) };
@@ -37,6 +40,8 @@ export const quotaRoutes: ManagementRoute[] = [
     method: 'PATCH',
     url: '/api/v1/quotas',
     status: 200,
+    operation: 'update_quota',
+    doc: { summary: "Set the account's quotas in this region (megabytes)", body: quotaBodySchema, response: quotaSchema },
     async handle(request, ctx) {
       requireAction(ctx, 'quota.set', crResource.service(ctx));
       const body = request.body;
@@ -52,6 +57,8 @@ export const quotaRoutes: ManagementRoute[] = [
     method: 'GET',
     url: '/api/v1/plans',
     status: 200,
+    operation: 'get_plans',
+    doc: { summary: "The account's plan in this region", response: planSchema },
     async handle(_request, ctx) {
       requireAction(ctx, 'plan.get', crResource.service(ctx));
       return { body: { plan: await ctx.registry.quotas.plan(ctx.principal.accountId, ctx.region) } };
@@ -61,6 +68,8 @@ export const quotaRoutes: ManagementRoute[] = [
     method: 'PATCH',
     url: '/api/v1/plans',
     status: 200,
+    operation: 'update_plans',
+    doc: { summary: "Set the account's plan in this region", body: planSchema, response: planSchema },
     async handle(request, ctx) {
       requireAction(ctx, 'plan.set', crResource.service(ctx));
       const plan = (request.body as { plan?: unknown } | undefined)?.plan;

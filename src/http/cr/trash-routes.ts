@@ -1,6 +1,7 @@
 import { managementErrors } from '../../registry/management-errors.js';
 import { refInPath, repositoryRef, type ImageRef } from './image-refs.js';
 import { actorOf, crResource, ownNamespace, requireAction, type ManagementContext, type ManagementRoute } from './management-route.js';
+import { imageParam, restoredTagsSchema, trashSchema } from './management-schemas.js';
 
 const DAY_MS = 86_400_000;
 
@@ -17,6 +18,8 @@ export const trashRoutes: ManagementRoute[] = [
     method: 'GET',
     url: '/api/v1/trash',
     status: 200,
+    operation: 'list_deleted_images',
+    doc: { summary: 'List the deleted images waiting in the trash', query: { type: 'object', properties: { namespace: { type: 'string', description: 'only this namespace' } } }, response: trashSchema },
     async handle(request, ctx) {
       const wanted = (request.query as { namespace?: unknown }).namespace;
       const own = await ctx.registry.namespaces.list(ctx.region, ctx.principal.accountId);
@@ -41,6 +44,16 @@ export const trashRoutes: ManagementRoute[] = [
     method: 'POST',
     url: '/api/v1/trash/*',
     status: 200,
+    doc: [
+      { path: '/api/v1/trash/{image}/restore', operation: 'restore_image', summary: 'Restore a deleted image, by tag or by digest', params: imageParam },
+      {
+        path: '/api/v1/trash/{image}/restoretags',
+        operation: 'restore_tags',
+        summary: 'Restore the tags a deleted image had (by digest), except those now on another image',
+        params: imageParam,
+        response: restoredTagsSchema,
+      },
+    ],
     async handle(request, ctx) {
       const path = (request.raw.url ?? '').split('?')[0]!;
       const host = ctx.hosts[0]!;

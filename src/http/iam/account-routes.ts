@@ -3,6 +3,7 @@ import type { AccountRecord } from '../../iam/identities.js';
 import { email, name } from './identity-input.js';
 import type { IdentityRoute } from './identity-route.js';
 import { apiKeyView } from './identity-views.js';
+import { accountListSchema, accountSchema, createdAccountSchema } from './identity-view-schemas.js';
 
 const schemas = {
   create: {
@@ -32,6 +33,7 @@ export const accountRoutes: IdentityRoute[] = [
     operation: 'create_account',
     status: 201,
     schema: schemas.create,
+    doc: { summary: "Create an account with its owner user, and the owner's first API key (shown in this answer only); operator only", response: createdAccountSchema },
     async handle(request, principal, iam) {
       const body = request.body as { name: string; owner_email: string; owner_name?: string };
       const { account, ownerKey } = await iam.accountAdmin.create(principal, {
@@ -47,6 +49,7 @@ export const accountRoutes: IdentityRoute[] = [
     urls: ['/v1/accounts'],
     operation: 'list_accounts',
     status: 200,
+    doc: { summary: 'List the accounts the caller may see', response: accountListSchema },
     async handle(_request, principal, iam) {
       return { body: { accounts: (await iam.accountAdmin.list(principal)).map(accountView) } };
     },
@@ -56,6 +59,7 @@ export const accountRoutes: IdentityRoute[] = [
     urls: ['/v1/accounts/:id'],
     operation: 'get_account',
     status: 200,
+    doc: { summary: 'Get an account', params: { id: 'the account ID' }, response: accountSchema },
     async handle(request: FastifyRequest, principal, iam) {
       return { body: accountView(await iam.accountAdmin.get(principal, (request.params as { id: string }).id)) };
     },

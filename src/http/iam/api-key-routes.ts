@@ -5,6 +5,8 @@ import { identityErrors } from '../../iam/identity-errors.js';
 import { flagHeader, listEnvelope, parseExpiresAt, readFilter, readPage, requireIfMatch, schemas, type ListParams } from './identity-input.js';
 import { queryFlag, removeAndLockRoutes, type IdentityRoute } from './identity-route.js';
 import { apiKeyView } from './identity-views.js';
+import { apiKeyListSchema, apiKeySchema, createdApiKeySchema } from './identity-view-schemas.js';
+import { entityHeaders, ifMatchHeader } from './identity-docs.js';
 
 interface ApiKeyBody {
   name: string;
@@ -36,6 +38,7 @@ export const apiKeyRoutes: IdentityRoute[] = [
     operation: 'create_api_key',
     status: 201,
     schema: schemas.createApiKey,
+    doc: { summary: 'Create an API key for a user or service ID (its value is shown in this answer only)', headers: entityHeaders(['Entity-Lock', 'Entity-Disable']), response: createdApiKeySchema },
     async handle(request, principal, iam) {
       const body = request.body as ApiKeyBody;
       const expiresAt = parseExpiresAt(body.expires_at);
@@ -62,6 +65,7 @@ export const apiKeyRoutes: IdentityRoute[] = [
     operation: 'list_api_keys',
     status: 200,
     schema: schemas.listApiKeys,
+    doc: { summary: 'List API keys of an identity, or of the account (scope=account)', response: apiKeyListSchema },
     async handle(request, principal, iam) {
       const query = request.query as ListParams & { iam_id?: string; scope?: 'entity' | 'account'; type?: 'user' | 'serviceid'; filter?: string };
       const page = readPage(query);
@@ -88,6 +92,11 @@ export const apiKeyRoutes: IdentityRoute[] = [
     operation: 'get_api_keys_details',
     status: 200,
     schema: schemas.getEntity,
+    doc: {
+      summary: 'Get the details of the API key given in the IAM-ApiKey header',
+      headers: [{ name: 'IAM-ApiKey', required: true, description: 'the API key value to look up' }],
+      response: apiKeySchema,
+    },
     async handle(request, principal, iam) {
       const value = request.headers['iam-apikey'];
       if (typeof value !== 'string' || value === '') throw identityErrors.invalid('header IAM-ApiKey is required');
@@ -100,6 +109,7 @@ export const apiKeyRoutes: IdentityRoute[] = [
     operation: 'get_api_key',
     status: 200,
     schema: schemas.getEntity,
+    doc: { summary: 'Get an API key (never its value)', params: { id: "the API key's ID" }, response: apiKeySchema },
     async handle(request, principal, iam) {
       return readView(request, iam, await iam.apiKeyAdmin.get(principal, idOf(request)));
     },
@@ -110,6 +120,7 @@ export const apiKeyRoutes: IdentityRoute[] = [
     operation: 'update_api_key',
     status: 200,
     schema: schemas.updateApiKey,
+    doc: { summary: 'Update an API key', params: { id: "the API key's ID" }, headers: [ifMatchHeader], response: apiKeySchema },
     async handle(request, principal, iam) {
       const ifMatch = requireIfMatch(request);
       const body = request.body as Partial<ApiKeyBody>;
@@ -125,12 +136,13 @@ export const apiKeyRoutes: IdentityRoute[] = [
       return { body: view, etag: view.entity_tag };
     },
   },
-  ...removeAndLockRoutes('/v1/apikeys/:id', 'api_key', (iam) => iam.apiKeyAdmin),
+  ...removeAndLockRoutes('/v1/apikeys/:id', 'api_key', 'API key', (iam) => iam.apiKeyAdmin),
   {
     method: 'POST',
     urls: ['/v1/apikeys/:id/disable'],
     operation: 'disable_api_key',
     status: 204,
+    doc: { summary: 'Disable an API key: it stops working until enabled', params: { id: "the API key's ID" } },
     handle: async (request, principal, iam) => (await iam.apiKeyAdmin.setDisabled(principal, idOf(request), true), {}),
   },
   {
@@ -138,6 +150,7 @@ export const apiKeyRoutes: IdentityRoute[] = [
     urls: ['/v1/apikeys/:id/disable'],
     operation: 'enable_api_key',
     status: 204,
+    doc: { summary: 'Enable a disabled API key', params: { id: "the API key's ID" } },
     handle: async (request, principal, iam) => (await iam.apiKeyAdmin.setDisabled(principal, idOf(request), false), {}),
   },
 ];

@@ -1,6 +1,7 @@
 import type { FastifyRequest, FastifySchema } from 'fastify';
 import type { Iam } from '../../iam/iam.js';
 import type { Principal } from '../../iam/principal.js';
+import type { RouteDoc } from '../openapi/route-doc.js';
 
 /** What a handler answers: a body for the success status, and the ETag for single-entity reads and writes. */
 export interface IdentityAnswer {
@@ -15,6 +16,8 @@ export interface IdentityRoute {
   operation: string;
   status: number;
   schema?: FastifySchema;
+  /** What GET /openapi.json says of it beyond `schema`. */
+  doc?: RouteDoc;
   handle(request: FastifyRequest, principal: Principal, iam: Iam): Promise<IdentityAnswer>;
 }
 
@@ -29,13 +32,36 @@ export const queryFlag = (request: FastifyRequest, name: string) => (request.que
 
 /**
  * `DELETE <path>`, `POST <path>/lock` and `DELETE <path>/lock` (all 204): the same three endpoints
- * for every lockable entity. `path` ends in `/:id`; `entity` names the operations (`api_key`).
+ * for every lockable entity. `path` ends in `/:id`; `entity` names the operations (`api_key`) and
+ * `label` the entity in their summaries (`API key`).
  */
-export function removeAndLockRoutes(path: string, entity: string, admin: (iam: Iam) => RemovableLockable): IdentityRoute[] {
+export function removeAndLockRoutes(path: string, entity: string, label: string, admin: (iam: Iam) => RemovableLockable): IdentityRoute[] {
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
+  const params = { id: `the ${label}'s ID` };
   return [
-    { method: 'DELETE', urls: [path], operation: `delete_${entity}`, status: 204, handle: async (request, principal, iam) => (await admin(iam).remove(principal, idOf(request)), {}) },
-    { method: 'POST', urls: [`${path}/lock`], operation: `lock_${entity}`, status: 204, handle: async (request, principal, iam) => (await admin(iam).setLocked(principal, idOf(request), true), {}) },
-    { method: 'DELETE', urls: [`${path}/lock`], operation: `unlock_${entity}`, status: 204, handle: async (request, principal, iam) => (await admin(iam).setLocked(principal, idOf(request), false), {}) },
+    {
+      method: 'DELETE',
+      urls: [path],
+      operation: `delete_${entity}`,
+      status: 204,
+      doc: { summary: `Delete a ${label}`, params },
+      handle: async (request, principal, iam) => (await admin(iam).remove(principal, idOf(request)), {}),
+    },
+    {
+      method: 'POST',
+      urls: [`${path}/lock`],
+      operation: `lock_${entity}`,
+      status: 204,
+      doc: { summary: `Lock a ${label}: it can be neither changed nor deleted until unlocked`, params },
+      handle: async (request, principal, iam) => (await admin(iam).setLocked(principal, idOf(request), true), {}),
+    },
+    {
+      method: 'DELETE',
+      urls: [`${path}/lock`],
+      operation: `unlock_${entity}`,
+      status: 204,
+      doc: { summary: `Unlock a ${label}`, params },
+      handle: async (request, principal, iam) => (await admin(iam).setLocked(principal, idOf(request), false), {}),
+    },
   ];
 }

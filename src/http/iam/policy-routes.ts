@@ -3,12 +3,14 @@ import { entityTag } from '../../iam/entity-tag.js';
 import type { Iam } from '../../iam/iam.js';
 import { POLICY_SORTS, type PolicyQuery, type PolicySort } from '../../iam/policies.js';
 import { policyErrors } from '../../iam/policy-errors.js';
-import { rolesFor, type RoleDescription } from '../../iam/policy-roles.js';
+import { rolesFor, SERVICE_NAMES, type RoleDescription } from '../../iam/policy-roles.js';
 import type { Principal } from '../../iam/principal.js';
 import { bearerPrincipal } from './bearer.js';
 import { sendPolicyError, toPolicyError } from './policy-errors.js';
 import { policyView } from './policy-views.js';
 import { acceptJsonOrNothing } from './json-body.js';
+import { ifMatchHeader, listQuerySchema, policyBodySchema, policyListSchema, policySchema, policyStateBodySchema, roleListSchema, rolesQuerySchema } from './policy-schemas.js';
+import type { RouteDoc } from '../openapi/route-doc.js';
 
 /** A policy body is a few attribute lists; 64 KiB is far beyond any real one. */
 const POLICY_BODY_LIMIT = 64 * 1024;
@@ -22,7 +24,11 @@ interface PolicyAnswer {
 interface PolicyRoute {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
+  /** IBM's operation name (the SDK's method, in snake case). */
+  operation: string;
   status: number;
+  /** What GET /openapi.json says of it; the bodies are checked by policy-validation.ts, not by Fastify. */
+  doc?: RouteDoc;
   handle(request: FastifyRequest, principal: Principal, iam: Iam): Promise<PolicyAnswer>;
 }
 
@@ -37,13 +43,17 @@ export const policyRoutesTable: PolicyRoute[] = [
   {
     method: 'POST',
     url: '/v1/policies',
+    operation: 'create_policy',
     status: 201,
+    doc: { summary: 'Create an access policy', body: policyBodySchema, response: policySchema },
     handle: async (request, principal, iam) => answer(request, await iam.policyAdmin.create(principal, request.body)),
   },
   {
     method: 'GET',
     url: '/v1/policies',
+    operation: 'list_policies',
     status: 200,
+    doc: { summary: 'List the policies of an account', query: listQuerySchema, response: policyListSchema },
     async handle(request, principal, iam) {
       const query = request.query as Record<string, string | undefined>;
       const records = await iam.policyAdmin.list(principal, readListQuery(query));
@@ -53,19 +63,25 @@ export const policyRoutesTable: PolicyRoute[] = [
   {
     method: 'GET',
     url: '/v1/policies/:id',
+    operation: 'get_policy',
     status: 200,
+    doc: { summary: 'Get a policy', params: { id: 'the policy ID' }, response: policySchema },
     handle: async (request, principal, iam) => answer(request, await iam.policyAdmin.get(principal, idOf(request))),
   },
   {
     method: 'PUT',
     url: '/v1/policies/:id',
+    operation: 'replace_policy',
     status: 200,
+    doc: { summary: 'Replace a policy', params: { id: 'the policy ID' }, headers: [ifMatchHeader], body: policyBodySchema, response: policySchema },
     handle: async (request, principal, iam) => answer(request, await iam.policyAdmin.replace(principal, idOf(request), request.headers['if-match'], request.body)),
   },
   {
     method: 'PATCH',
     url: '/v1/policies/:id',
+    operation: 'update_policy_state',
     status: 200,
+    doc: { summary: 'Delete or restore a policy by its state', params: { id: 'the policy ID' }, headers: [ifMatchHeader], body: policyStateBodySchema, response: policySchema },
     async handle(request, principal, iam) {
       const state = (request.body as { state?: unknown } | undefined)?.state;
       return answer(request, await iam.policyAdmin.setState(principal, idOf(request), request.headers['if-match'], state));
@@ -74,7 +90,9 @@ export const policyRoutesTable: PolicyRoute[] = [
   {
     method: 'DELETE',
     url: '/v1/policies/:id',
+    operation: 'delete_policy',
     status: 204,
+    doc: { summary: 'Delete a policy', params: { id: 'the policy ID' } },
     async handle(request, principal, iam) {
       await iam.policyAdmin.remove(principal, idOf(request));
       return {};
@@ -83,10 +101,15 @@ export const policyRoutesTable: PolicyRoute[] = [
   {
     method: 'GET',
     url: '/v2/roles',
+    operation: 'list_roles',
     status: 200,
+    doc: { summary: 'List the roles a policy can grant', query: rolesQuerySchema, response: roleListSchema },
     async handle(request, principal) {
       const query = request.query as Record<string, string | undefined>;
       if (query.account_id !== undefined && query.account_id !== principal.accountId) throw policyErrors.forbidden(`Account ${query.account_id} is not yours.`);
+      // An unknown service is the caller's mistake (a typo, usually); answering with the system roles
+      // alone would make a client blame the role name instead.
+      if (query.service_name && !SERVICE_NAMES.includes(query.service_name)) throw policyErrors.unknownService(query.service_name, SERVICE_NAMES);
       const { serviceRoles, systemRoles } = rolesFor({
         ...(query.service_name ? { serviceName: query.service_name } : {}),
         ...(query.service_group_id ? { serviceGroupId: query.service_group_id } : {}),

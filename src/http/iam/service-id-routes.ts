@@ -6,6 +6,8 @@ import type { Iam } from '../../iam/iam.js';
 import { flagHeader, listEnvelope, parseExpiresAt, readFilter, readPage, requireIfMatch, schemas, type ListParams } from './identity-input.js';
 import { queryFlag, removeAndLockRoutes, type IdentityRoute } from './identity-route.js';
 import { serviceIdView } from './identity-views.js';
+import { serviceIdListSchema, serviceIdSchema } from './identity-view-schemas.js';
+import { entityHeaders, ifMatchHeader } from './identity-docs.js';
 
 interface ServiceIdBody {
   account_id: string;
@@ -31,6 +33,7 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'create_service_id',
     status: 201,
     schema: schemas.createServiceId,
+    doc: { summary: 'Create a service ID, optionally with an API key (whose value is shown in this answer only)', headers: entityHeaders(['Entity-Lock']), response: serviceIdSchema },
     async handle(request, principal, iam) {
       const body = request.body as ServiceIdBody;
       const key = body.apikey;
@@ -63,6 +66,7 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'list_service_ids',
     status: 200,
     schema: schemas.listServiceIds,
+    doc: { summary: 'List the service IDs of an account', response: serviceIdListSchema },
     async handle(request, principal, iam) {
       const query = request.query as ListParams & { name?: string; filter?: string };
       const page = readPage(query);
@@ -88,6 +92,7 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'get_service_id',
     status: 200,
     schema: schemas.getEntity,
+    doc: { summary: 'Get a service ID', params: { id: "the service ID's ID" }, response: serviceIdSchema },
     async handle(request, principal, iam) {
       return readView(request, iam, await iam.serviceIdAdmin.get(principal, idOf(request)));
     },
@@ -98,6 +103,7 @@ export const serviceIdRoutes: IdentityRoute[] = [
     operation: 'update_service_id',
     status: 200,
     schema: schemas.updateServiceId,
+    doc: { summary: 'Update a service ID', params: { id: "the service ID's ID" }, headers: [ifMatchHeader], response: serviceIdSchema },
     async handle(request, principal, iam) {
       const ifMatch = requireIfMatch(request);
       const body = request.body as Partial<ServiceIdBody>;
@@ -110,5 +116,5 @@ export const serviceIdRoutes: IdentityRoute[] = [
       return { body: view, etag: view.entity_tag };
     },
   },
-  ...removeAndLockRoutes('/v1/serviceids/:id', 'service_id', (iam) => iam.serviceIdAdmin),
+  ...removeAndLockRoutes('/v1/serviceids/:id', 'service_id', 'service ID', (iam) => iam.serviceIdAdmin),
 ];

@@ -5,6 +5,7 @@ import { LoginThrottle } from '../../iam/login-throttle.js';
 import type { Iam } from '../../iam/iam.js';
 import { APIKEY_GRANT, type TokenClient } from '../../iam/token-service.js';
 import { sendTokenError, toIamError } from './errors.js';
+import { tokenEndpoints } from './token-endpoints.js';
 
 /** A token request is a handful of short fields; anything larger is not one. */
 const FORM_LIMIT = 16 * 1024;
@@ -32,7 +33,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: { iam: Iam; failur
     return sendTokenError(request, reply, iamError);
   });
 
-  app.post('/identity/token', async (request, reply) => {
+  app.post(tokenEndpoints.token.url, async (request, reply) => {
     if (!(request.body instanceof URLSearchParams)) {
       throw iamErrors.invalidRequest('the body must be application/x-www-form-urlencoded');
     }
@@ -57,5 +58,5 @@ export async function tokenRoutes(app: FastifyInstance, deps: { iam: Iam; failur
     }
   });
 
-  app.get('/identity/keys', async () => deps.iam.signingKeys.jwks());
+  app.get(tokenEndpoints.keys.url, async () => deps.iam.signingKeys.jwks());
 }

@@ -5,6 +5,7 @@ import { USER_REALM } from '../../iam/ids.js';
 import { nameParts } from '../../iam/user-admin.js';
 import { email, name } from './identity-input.js';
 import type { IdentityRoute } from './identity-route.js';
+import { invitedUsersSchema, userListSchema, userProfileSchema } from './identity-view-schemas.js';
 
 type Params = { account_id: string; iam_id: string };
 const paramsOf = (request: FastifyRequest) => request.params as Params;
@@ -58,6 +59,7 @@ export const userRoutes: IdentityRoute[] = [
     operation: 'list_users',
     status: 200,
     schema: schemas.list,
+    doc: { summary: 'List the users of an account', params: { account_id: 'the account ID' }, response: userListSchema },
     async handle(request, principal, iam) {
       const query = request.query as { limit?: number; _start?: string };
       const limit = query.limit ?? 100;
@@ -83,6 +85,7 @@ export const userRoutes: IdentityRoute[] = [
     operation: 'invite_users',
     status: 202,
     schema: schemas.invite,
+    doc: { summary: 'Invite users to an account, optionally with access policies', params: { account_id: 'the account ID' }, response: invitedUsersSchema },
     async handle(request, principal, iam) {
       const body = request.body as { users: Array<{ email: string }>; iam_policy?: Array<{ type: unknown; roles: unknown; resources: unknown }>; access_groups?: string[] };
       if (body.access_groups?.length) throw identityErrors.invalid('access_groups: Berth has no access groups; grant with iam_policy instead');
@@ -95,6 +98,7 @@ export const userRoutes: IdentityRoute[] = [
     urls: ['/v2/accounts/:account_id/users/:iam_id'],
     operation: 'get_user_profile',
     status: 200,
+    doc: { summary: "Get a user's profile", params: { account_id: 'the account ID', iam_id: "the user's IAM ID" }, response: userProfileSchema },
     async handle(request, principal, iam) {
       const { account_id: accountId, iam_id: iamId } = paramsOf(request);
       return { body: profile(await iam.userAdmin.get(principal, accountId, iamId)) };
@@ -106,6 +110,7 @@ export const userRoutes: IdentityRoute[] = [
     operation: 'update_user_profile',
     status: 204,
     schema: schemas.update,
+    doc: { summary: "Update a user's name, email or state", params: { account_id: 'the account ID', iam_id: "the user's IAM ID" } },
     async handle(request, principal, iam) {
       const { account_id: accountId, iam_id: iamId } = paramsOf(request);
       const body = (request.body ?? {}) as Record<string, string | undefined>;
@@ -127,6 +132,7 @@ export const userRoutes: IdentityRoute[] = [
     urls: ['/v2/accounts/:account_id/users/:iam_id'],
     operation: 'remove_user',
     status: 204,
+    doc: { summary: 'Remove a user from an account', params: { account_id: 'the account ID', iam_id: "the user's IAM ID" } },
     async handle(request, principal, iam) {
       const { account_id: accountId, iam_id: iamId } = paramsOf(request);
       await iam.userAdmin.remove(principal, accountId, iamId);

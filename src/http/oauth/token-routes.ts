@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RegistryLogin, TokenRequest } from '../../auth/login.js';
-import { basicCredentials, TOKEN_PATH } from '../../auth/registry-seams.js';
+import { basicCredentials } from '../../auth/registry-seams.js';
 import { OciError } from '../../oci/errors.js';
 import { sendOciError } from '../v2/oci-errors.js';
+import { oauthEndpoints } from './token-endpoints.js';
 
 /** A token request is a handful of short fields; anything larger is not one. */
 const FORM_LIMIT = 16 * 1024;
@@ -33,7 +34,7 @@ export async function oauthTokenRoutes(app: FastifyInstance, deps: { login: Regi
     return reply.header('cache-control', 'no-store').send(body);
   };
 
-  app.get(TOKEN_PATH, async (request, reply) => {
+  app.get(oauthEndpoints.basic.url, async (request, reply) => {
     const query = request.query as Form;
     const credentials = basicCredentials(request.headers.authorization);
     if (request.headers.authorization && !credentials) throw new OciError('UNAUTHORIZED', undefined, { message: 'send the credentials as HTTP Basic: iamapikey and an API key' });
@@ -46,7 +47,7 @@ export async function oauthTokenRoutes(app: FastifyInstance, deps: { login: Regi
     });
   });
 
-  app.post(TOKEN_PATH, async (request, reply) => {
+  app.post(oauthEndpoints.form.url, async (request, reply) => {
     if (!/^application\/x-www-form-urlencoded\b/i.test(request.headers['content-type'] ?? '')) {
       throw new OciError('UNSUPPORTED', undefined, { status: 415, message: 'the body must be application/x-www-form-urlencoded' });
     }
