@@ -108,8 +108,8 @@ export { ConfigError };
 /** Both files or neither: a certificate without its key (or the reverse) is a mistake, not plain HTTP. */
 function parseTls(cert: Setting, key: Setting): TlsFiles | undefined {
   if (cert.value === undefined && key.value === undefined) return undefined;
-  if (cert.value === undefined || cert.value === '') throw new ConfigError(`${key.source} is set but ${cert.source} is not: give both, or neither for plain HTTP`);
-  if (key.value === undefined || key.value === '') throw new ConfigError(`${cert.source} is set but ${key.source} is not: give both, or neither for plain HTTP`);
+  if (cert.value === undefined || cert.value === '') throw new ConfigError(`${key.source} is set but BERTH_TLS_CERT (--tls-cert) is not: give both, or neither for plain HTTP`);
+  if (key.value === undefined || key.value === '') throw new ConfigError(`${cert.source} is set but BERTH_TLS_KEY (--tls-key) is not: give both, or neither for plain HTTP`);
   return { certPath: resolve(cert.value), keyPath: resolve(key.value) };
 }
 

@@ -154,7 +154,7 @@ describe('TLS: HTTPS on every listener with a certificate from a CA made at run 
     const missing = spawnBerth(['serve', '--data', data, '--port', String(port), '--tls-cert', live.cert]);
     const exit = await missing.exited;
     expect(exit.code).toBe(1);
-    expect(missing.stderr().trim()).toMatch(/^berth: invalid configuration: BERTH_TLS_CERT \(--tls-cert\) is set but BERTH_TLS_KEY/);
+    expect(missing.stderr().trim()).toMatch(/^berth: invalid configuration: --tls-cert is set but BERTH_TLS_KEY \(--tls-key\) is not/);
     expect(missing.stderr().trim().split('\n')).toHaveLength(1);
   });
 });
