@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { formatDuration } from '../config/durations.js';
 import { OWNER_KEY_FILE } from '../iam/bootstrap.js';
 import { FsBlobStore } from '../storage/fs-blob-store.js';
-import { copyBlob, eachLimited } from './blob-copy.js';
+import { COPY_WIDTH, copyBlob, eachLimited } from './blob-copy.js';
 import { BackupError } from './errors.js';
 import { claimEmptyFolder, copyPrivateFile, copyPrivateTree, discard, exists, fileSha256, syncFolder } from './folders.js';
 import { blobFile, DATABASE_FILE, KEYS_DIR, SERVER_SECRET_FILE } from './layout.js';
@@ -25,9 +25,6 @@ export interface BackupResult {
   /** Things the operator must know to restore it (printed, not failures). */
   notes: string[];
 }
-
-/** Blobs copied at once: enough to hide a small file's latency, few enough for a small disk. */
-const COPY_WIDTH = 4;
 
 /**
  * A consistent backup of a running embedded Berth: the database as of one instant (SQLite's

@@ -8,6 +8,9 @@ import { blobFile } from './layout.js';
 const CHUNK = 1024 * 1024;
 
 /** A blob to copy: its digest and the size its database row gives. */
+/** Blobs copied at once (backup and restore): enough to hide a small file's latency, few enough for a small disk. */
+export const COPY_WIDTH = 4;
+
 export interface BlobEntry {
   digest: Digest;
   size: number;

@@ -1,7 +1,7 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { FsBlobStore } from '../storage/fs-blob-store.js';
-import { copyBlob, eachLimited } from './blob-copy.js';
+import { COPY_WIDTH, copyBlob, eachLimited } from './blob-copy.js';
 import { BackupError } from './errors.js';
 import { claimEmptyFolder, copyPrivateFile, discard, exists, fileSha256, syncFolder } from './folders.js';
 import { blobFile, DATABASE_FILE } from './layout.js';
@@ -21,8 +21,6 @@ export interface RestoreResult {
   bytes: number;
   notes: string[];
 }
-
-const COPY_WIDTH = 4;
 
 /**
  * Makes a data folder from a backup, checking everything on the way: the database against the

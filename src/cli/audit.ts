@@ -6,7 +6,7 @@ import { parseDuration } from '../config/durations.js';
 import { CliError } from './errors.js';
 import { formatTime } from './date-time.js';
 import { formatOf, printTable } from './output.js';
-import { storeConfig, type StoreFlags } from './store-config.js';
+import { storeConfig, storeOptions, type StoreFlags } from './store-config.js';
 
 interface VerifyFlags extends StoreFlags {
   account?: string;
@@ -47,9 +47,7 @@ function filterOf(flags: EventsFlags, now: number): AuditFilter {
 /** `berth audit verify`: proves each account's hash chain of audit events intact, or names the first broken event. */
 export function registerAudit(program: Command): void {
   const audit = program.command('audit').description('the audit trail: every authentication, decision and change');
-  audit
-    .command('events')
-    .description('list audit events, oldest first; --output json prints one JSON object per line (an export)')
+  storeOptions(audit.command('events').description('list audit events, oldest first; --output json prints one JSON object per line (an export)'))
     .option('--since <duration>', 'only the last 30m, 1h, 7d, …', undefined)
     .option('--account <id>', 'only this account', undefined)
     .option('--action <name>', 'only this action, e.g. container-registry.image.push', undefined)
@@ -58,8 +56,6 @@ export function registerAudit(program: Command): void {
     .option('--target <target>', 'only this target, e.g. ns/app:v1', undefined)
     .option('--namespace <name>', 'only this namespace', undefined)
     .option('--output <format>', 'table or json (JSON lines)', undefined)
-    .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
-    .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
     .addHelpText('after', '\nExamples:\n  berth audit events --since 1h --data ./berth-data\n  berth audit events --action container-registry.image.push --output json > pushes.jsonl\n')
     .action(async (flags: EventsFlags) => {
       const format = formatOf(flags);
@@ -97,12 +93,8 @@ export function registerAudit(program: Command): void {
       }
     });
 
-  audit
-    .command('verify')
-    .description('prove the hash chain of audit events intact (every account, or one); exits 1 at the first broken event')
+  storeOptions(audit.command('verify').description('prove the hash chain of audit events intact (every account, or one); exits 1 at the first broken event'))
     .option('--account <id>', 'only this account', undefined)
-    .option('--data <dir>', 'data folder (env BERTH_DATA)', undefined)
-    .option('--database-url <url>', 'postgres:// URL (env BERTH_DATABASE_URL)', undefined)
     .addHelpText('after', '\nExample:\n  berth audit verify --data ./berth-data\n')
     .action(async (flags: VerifyFlags) => {
       const { openAudit } = await import('../server.js');
