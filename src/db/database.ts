@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
 import type pgTypes from 'pg';
+import { OwnSchemaPostgresDialect } from './own-schema-dialect.js';
 import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
 import { iamMigration } from './migrations/0002-iam.js';
@@ -98,7 +99,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<Ky
         oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
 }
 
 function migrations(dialect: Dialect, defaultRegion: string): Record<string, Migration> {

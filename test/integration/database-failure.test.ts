@@ -35,9 +35,8 @@ describe('a database failure is never an answer about the data', () => {
   });
 
   /**
-   * Runs `check` while a column the server reads is gone, then puts it back. A column, not the
-   * table: a table vanishing would also break the migrations other test files run on this
-   * PostgreSQL at the same moment (their introspection lists every schema's tables).
+   * Runs `check` while a column the server reads is gone, then puts it back. (Other test files'
+   * servers migrating on this PostgreSQL at the same moment look only at their own schema.)
    */
   const without = async (table: string, column: string, check: () => Promise<void>) => {
     await sql`alter table ${sql.table(table)} rename column ${sql.ref(column)} to ${sql.ref(`${column}_gone`)}`.execute(database.db);
