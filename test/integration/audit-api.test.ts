@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addNamespaces, ownerSession, policyBody, sdkFor, tokenFor } from '../support/iam.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -56,6 +56,12 @@ describe('GET /v1/audit/events', () => {
     server = await startTestServer({ auth: 'iam' });
     await addNamespaces(server, 'audit-a', 'audit-b');
     owner = await ownerSession(server);
+    // The owner's login is recorded by the batched recorder (≤100 ms later): wait for it, so that
+    // no read below sees the trail grow between two pages.
+    await vi.waitFor(async () => {
+      const logins = (await (await owner.call('/v1/audit/events?action=iam-identity.apikey.login', { bearer: owner.token })).json()) as Page;
+      if (logins.events.length === 0) throw new Error('the login is not recorded yet');
+    });
   });
   afterAll(async () => {
     expect(await server.serverErrors()).toEqual([]);
