@@ -1,7 +1,8 @@
 // Closed-loop request load at fixed concurrency for a fixed time. The default
 // generator is raw keep-alive sockets (raw-http.ts), within noise of wrk here;
-// --load wrk uses Debian's wrk instead, except for HEAD: wrk 4.1 waits for a
-// body after a HEAD response that carries Content-Length, and stalls.
+// --load wrk uses Debian's wrk instead, for GET only: wrk 4.1 waits for a
+// body after a HEAD response that carries Content-Length, and stalls; PUT
+// bodies stay with the node generator too.
 import { execFileSync, spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,8 +15,10 @@ export type LoadTool = "node" | "wrk";
 
 export interface LoadSpec {
   url: URL;
-  method: "GET" | "HEAD";
+  method: "GET" | "HEAD" | "PUT";
   headers: Record<string, string>;
+  /** Sent with every request (a manifest PUT); the node generator only. */
+  body?: Buffer;
   concurrency: number;
   seconds: number;
   expectStatus: number;
@@ -47,13 +50,13 @@ export function wrkAvailable(): boolean {
 
 export async function runLoad(tool: LoadTool, spec: LoadSpec, scratchDir: string): Promise<LoadResult> {
   assertLoopback(spec.url);
-  if (tool === "wrk" && spec.method !== "HEAD") return runWrk(spec, scratchDir);
+  if (tool === "wrk" && spec.method === "GET") return runWrk(spec, scratchDir);
   await runNode({ ...spec, seconds: WARMUP_SECONDS }); // warm sockets, JIT and server caches
   return runNode(spec);
 }
 
 async function runNode(spec: LoadSpec): Promise<LoadResult> {
-  const request = encodeRequest(spec.url, spec.method, spec.headers);
+  const request = encodeRequest(spec.url, spec.method, spec.headers, spec.body);
   const conns = Array.from({ length: spec.concurrency }, () => new RawConnection(spec.url, request, spec.method === "HEAD"));
   const latencies: number[] = [];
   let errors = 0;

@@ -9,7 +9,7 @@ import { ensureDiskSpace, makeBlobFile, makeBlobFiles, type BlobFile } from "./b
 import { runCleanup } from "./cleanup.js";
 import { RegistryClient } from "./http-client.js";
 import { runLoad, wrkAvailable, type LoadResult } from "./load.js";
-import { loadRead, manifestCheck, OCI_MANIFEST, pushImage, tagListCheck, type ReadLoad } from "./manifest-scenarios.js";
+import { loadManifestPut, loadRead, manifestCheck, OCI_MANIFEST, pushImage, tagListCheck, type ReadLoad } from "./manifest-scenarios.js";
 import { parseOptions } from "./options.js";
 import { runS3Bench } from "./s3-bench.js";
 import { formatStartup, measureStartup } from "./startup.js";
@@ -164,11 +164,12 @@ async function main(): Promise<boolean> {
 
   const manifestGet = row(`manifest GET by tag, c=${c}`, "req/s");
   const manifestHead = row(`manifest HEAD by tag, c=${c}`, "req/s");
+  const manifestPut = row(`manifest PUT by tag, c=${c}`, "req/s");
   for (const t of registries) {
     const name = t.server.name;
     const image = await pushImage(t.client, "bench/manifest", ["latest"]).catch((err: unknown) => err as Error);
     if (image instanceof Error) {
-      manifestGet.cells[name] = manifestHead.cells[name] = { error: `push image: ${image.message.slice(0, 200)}` };
+      manifestGet.cells[name] = manifestHead.cells[name] = manifestPut.cells[name] = { error: `push image: ${image.message.slice(0, 200)}` };
       log(`${name} image push FAILED: ${image.message}`);
       continue;
     }
@@ -182,6 +183,7 @@ async function main(): Promise<boolean> {
     });
     manifestGet.cells[name] = await measure(`${name} manifest GET`, async () => rps(await loadRead(t.client, loadTool, spec("GET"), scratch)));
     manifestHead.cells[name] = await measure(`${name} manifest HEAD`, async () => rps(await loadRead(t.client, loadTool, spec("HEAD"), scratch)));
+    manifestPut.cells[name] = await measure(`${name} manifest PUT`, async () => rps(await loadManifestPut(t.client, loadTool, "bench/manifest", image, c, sec)));
   }
 
   const tags = row(`tag list (${opts.tagCount} tags), c=${c}`, "req/s");

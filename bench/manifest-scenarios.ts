@@ -77,6 +77,22 @@ export async function loadRead(client: RegistryClient, tool: LoadTool, spec: Rea
   return result;
 }
 
+/**
+ * Closed-loop manifest PUTs: the pushed image's manifest again and again under one tag, the
+ * whole write path each time (a registry cannot know it is the same until it has checked).
+ */
+export async function loadManifestPut(client: RegistryClient, tool: LoadTool, repo: string, image: PushedImage, concurrency: number, seconds: number): Promise<LoadResult> {
+  const path = `/v2/${repo}/manifests/latest`;
+  const headers: Record<string, string> = { "content-type": OCI_MANIFEST };
+  const first = await client.send("PUT", path, { headers, body: image.manifest });
+  if (first.status !== 201) throw new Error(`PUT ${path}: status ${first.status} ${first.body.toString().slice(0, 200)}`);
+  const authz = client.authorizationFor(path);
+  if (authz) headers.authorization = authz;
+  const result = await runLoad(tool, { url: client.url(path), method: "PUT", headers, body: image.manifest, concurrency, seconds, expectStatus: 201 }, "");
+  if (result.errors > 0) throw new Error(`${result.errors} failed requests (${result.requests} ok)`);
+  return result;
+}
+
 export function manifestCheck(image: PushedImage): ReadLoad["check"] {
   return (_status, body) => (body.length === 0 || body.equals(image.manifest) ? undefined : "manifest body differs from what was pushed");
 }

@@ -1,15 +1,17 @@
 // A lean HTTP/1.1 keep-alive connection for the load generator: one pre-encoded
-// request, a minimal response parser (Content-Length or chunked; no body for HEAD).
+// request (with its body, for a PUT), a minimal response parser (Content-Length or chunked; no body for HEAD).
 // node:http's client costs ~3× more CPU per request, enough to cap the numbers
 // we want to measure on a 2-core machine.
 import { connect, type Socket } from "node:net";
 
 const CRLF2 = Buffer.from("\r\n\r\n");
 
-export function encodeRequest(url: URL, method: string, headers: Record<string, string>): Buffer {
+export function encodeRequest(url: URL, method: string, headers: Record<string, string>, body?: Buffer): Buffer {
   const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, "connection: keep-alive"];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
-  return Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+  if (body) lines.push(`content-length: ${body.length}`);
+  const head = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+  return body ? Buffer.concat([head, body]) : head;
 }
 
 /** Returns the number of bytes of buf that form one complete chunked body, or -1 if incomplete. */

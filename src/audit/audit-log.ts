@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Dialect } from '../db/database.js';
 import type { AuditEventsTable, Database } from '../db/schema.js';
 import { locked, writeTransaction } from '../db/transactions.js';
+import { insertEvents, moveHead, takeHead } from './append-queries.js';
 import { chainHash, GENESIS, misfit, NO_ANCHOR, verifyChain, type AuditFields, type ChainAnchor, type ChainedEvent, type ChainVerdict, type Outcome } from './chain.js';
 
 /** What `list` selects; every field given must match exactly, times are ms since the epoch ([since, until)). */
@@ -15,9 +16,6 @@ export interface AuditFilter {
   target?: string;
   namespace?: string;
 }
-
-/** Events written per INSERT: 14 columns each stays far below SQLite's parameter limit. */
-const INSERT_BATCH = 200;
 
 /** Events read per query while verifying: a chain is walked in pages, never loaded whole. */
 const VERIFY_PAGE = 1000;
@@ -57,25 +55,6 @@ function toEvent(row: AuditEventsTable): ChainedEvent {
   };
 }
 
-function toRow(event: ChainedEvent): AuditEventsTable {
-  return {
-    account_id: event.accountId,
-    seq: event.seq,
-    at: event.at,
-    action: event.action,
-    outcome: event.outcome,
-    reason: event.reason,
-    principal_id: event.principalId,
-    principal_name: event.principalName,
-    target: event.target,
-    namespace: event.namespace,
-    client: event.client,
-    request_id: event.requestId,
-    prev_hash: event.prevHash,
-    hash: event.hash,
-  };
-}
-
 /**
  * The audit trail in the database: each account's events form a hash chain. An event is appended
  * inside the transaction of the change it records (so a change and its event commit together or
@@ -96,9 +75,8 @@ export class AuditLog {
 
   /** Appends several events in order, taking the chain head once (the batched recorder's path). */
   async appendAll(trx: Kysely<Database>, accountId: string, all: readonly AuditFields[]): Promise<ChainedEvent[]> {
-    await trx.insertInto('audit_chains').values({ account_id: accountId, seq: 0, hash: GENESIS }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
-    const head = await locked(trx.selectFrom('audit_chains').select(['seq', 'hash']).where('account_id', '=', accountId), this.dialect, 'update').executeTakeFirstOrThrow();
-    let seq = Number(head.seq);
+    const head = await takeHead(trx, this.dialect, accountId, GENESIS);
+    let seq = head.seq;
     let prevHash = head.hash;
     const events: ChainedEvent[] = [];
     for (const fields of all) {
@@ -107,10 +85,8 @@ export class AuditLog {
       events.push({ ...fields, accountId, seq, prevHash, hash });
       prevHash = hash;
     }
-    for (let start = 0; start < events.length; start += INSERT_BATCH) {
-      await trx.insertInto('audit_events').values(events.slice(start, start + INSERT_BATCH).map(toRow)).execute();
-    }
-    await trx.updateTable('audit_chains').set({ seq, hash: prevHash }).where('account_id', '=', accountId).execute();
+    await insertEvents(trx, events);
+    await moveHead(trx, accountId, seq, prevHash);
     return events;
   }
 

@@ -39,7 +39,19 @@ export function presentedCredential(header: string): Presented | undefined {
   return colon === -1 ? undefined : { scheme: 'basic', username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** Issuers already read, by token: clients send one token with many requests. */
+const MAX_ISSUERS = 10_000;
+const issuers = new Map<string, string | undefined>();
+
 function unverifiedIssuer(token: string): string | undefined {
+  if (issuers.has(token)) return issuers.get(token);
+  const issuer = readIssuer(token);
+  if (issuers.size >= MAX_ISSUERS) issuers.delete(issuers.keys().next().value!);
+  issuers.set(token, issuer);
+  return issuer;
+}
+
+function readIssuer(token: string): string | undefined {
   try {
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown };
     return typeof payload.iss === 'string' ? payload.iss : undefined;

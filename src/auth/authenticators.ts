@@ -1,6 +1,7 @@
 import { IamError } from '../iam/errors.js';
 import type { Iam } from '../iam/iam.js';
-import type { AccessEntry, RegistryTokens } from './registry-tokens.js';
+import type { AccessEntry, RegistryTokenClaims, RegistryTokens } from './registry-tokens.js';
+import type { Caller } from './access.js';
 import { REGISTRY_ISSUER } from './registry-tokens.js';
 import type { CredentialAuthenticator } from './authenticator-chain.js';
 import { USERNAME_KINDS, type RegistryCredentials } from './credentials.js';
@@ -36,25 +37,43 @@ export function iamTokenAuthenticator(iam: Pick<Iam, 'verifier' | 'principalOf'>
  * own upload.
  */
 export function registryTokenAuthenticator(tokens: RegistryTokens, uploadGraceSeconds: number): CredentialAuthenticator {
-  return {
-    kind: 'registry-token',
-    recognises: (presented) => presented.scheme === 'bearer' && presented.issuer === REGISTRY_ISSUER,
-    async authenticate(presented, arrival) {
-      const claims = presented.scheme === 'bearer' ? await tokens.verify(presented.token, REGISTRY_SERVICE, uploadGraceSeconds) : undefined;
-      if (!claims || claims.region !== arrival.region) throw new AuthenticationError('the registry token is not valid here, or has expired');
-      const byKey = (entries: AccessEntry[]) => new Map(entries.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
-      return {
+  // A token's caller is worked out once per token and node: only its expiry changes between requests.
+  const callers = new WeakMap<RegistryTokenClaims, Omit<RegistryTokenCaller, 'token'> & { access: ScopeMap; requested: ScopeMap }>();
+  const callerOf = (claims: RegistryTokenClaims) => {
+    let caller = callers.get(claims);
+    if (caller === undefined) {
+      caller = {
         kind: 'principal',
         id: claims.iamId,
         account: claims.accountId,
         ...(claims.name !== undefined ? { name: claims.name } : {}),
         method: 'registry-token',
         ...(claims.tokenId !== undefined ? { tokenId: claims.tokenId } : {}),
-        // Whether it owns the account is looked up again when its policies are asked (current()).
-        token: { access: byKey(claims.access), requested: byKey(claims.requested), expired: claims.expired },
+        access: byKey(claims.access),
+        requested: byKey(claims.requested),
       };
+      callers.set(claims, caller);
+    }
+    return caller;
+  };
+  return {
+    kind: 'registry-token',
+    recognises: (presented) => presented.scheme === 'bearer' && presented.issuer === REGISTRY_ISSUER,
+    async authenticate(presented, arrival) {
+      const verified = presented.scheme === 'bearer' ? await tokens.verify(presented.token, REGISTRY_SERVICE, uploadGraceSeconds) : undefined;
+      if (!verified || verified.claims.region !== arrival.region) throw new AuthenticationError('the registry token is not valid here, or has expired');
+      const { access, requested, ...caller } = callerOf(verified.claims);
+      // Whether it owns the account is looked up again when its policies are asked (current()).
+      return { ...caller, token: { access, requested, expired: verified.expired } };
     },
   };
+}
+
+type ScopeMap = ReadonlyMap<string, ReadonlySet<string>>;
+type RegistryTokenCaller = Caller & { kind: 'principal' };
+
+function byKey(entries: readonly AccessEntry[]): ScopeMap {
+  return new Map(entries.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
 }
 
 /** A login's secret sent with the request (Basic `iamapikey`/`iambearer`/`iamrefresh`), as some clients do. */

@@ -9,7 +9,7 @@ export interface AccessEntry {
   actions: string[];
 }
 
-/** What a verified registry token says. */
+/** What a verified registry token says; one object per token and node, shared by every request that presents it. */
 export interface RegistryTokenClaims {
   iamId: string;
   accountId: string;
@@ -21,7 +21,11 @@ export interface RegistryTokenClaims {
   access: AccessEntry[];
   /** What the client asked for: an action asked for and not granted was refused, one not asked for may be asked again. */
   requested: AccessEntry[];
-  /** Past its expiry (only ever returned within the grace a caller asked for). */
+}
+
+/** A valid token's claims, and whether it is past its expiry (only ever within the grace a caller asked for). */
+export interface VerifiedRegistryToken {
+  claims: Readonly<RegistryTokenClaims>;
   expired: boolean;
 }
 
@@ -43,7 +47,8 @@ export const REGISTRY_ISSUER = 'berth-registry';
 const MAX_VERIFIED = 10_000;
 
 interface VerifiedToken {
-  claims: Omit<RegistryTokenClaims, 'expired'>;
+  service: string;
+  claims: Readonly<RegistryTokenClaims>;
   expiresAt: number;
 }
 
@@ -76,19 +81,18 @@ export class RegistryTokens {
    * The claims of a valid token for this service; undefined for anything else. A token up to
    * `graceSeconds` past its expiry still verifies, marked expired, so the caller can decide.
    */
-  async verify(token: string, service: string, graceSeconds = 0): Promise<RegistryTokenClaims | undefined> {
+  async verify(token: string, service: string, graceSeconds = 0): Promise<VerifiedRegistryToken | undefined> {
     // The signature is checked once per token and node; expiry on every request.
-    const key = `${service} ${token}`;
-    let entry = this.verified.get(key);
-    if (!entry) {
+    let entry = this.verified.get(token);
+    if (entry?.service !== service) {
       entry = await this.check(token, service, graceSeconds);
       if (!entry) return undefined;
       if (this.verified.size >= MAX_VERIFIED) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(key, entry);
+      this.verified.set(token, entry);
     }
     const now = this.clock();
     if (entry.expiresAt + graceSeconds * 1000 <= now) return undefined;
-    return { ...entry.claims, expired: entry.expiresAt <= now };
+    return { claims: entry.claims, expired: entry.expiresAt <= now };
   }
 
   private async check(token: string, service: string, graceSeconds: number): Promise<VerifiedToken | undefined> {
@@ -110,6 +114,7 @@ export class RegistryTokens {
       return undefined;
     }
     return {
+      service,
       claims: { iamId: sub, accountId: account, ...(typeof name === 'string' ? { name } : {}), ...(typeof jti === 'string' ? { tokenId: jti } : {}), region, access: access as AccessEntry[], requested: requested as AccessEntry[] },
       expiresAt: exp * 1000,
     };

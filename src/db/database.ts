@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, sql, type Migration, type SqliteDatabase as SqliteDatabaseLike } from 'kysely';
+import { Kysely, Migrator, sql, type Migration } from 'kysely';
 import type pgTypes from 'pg';
 import { OwnSchemaPostgresDialect } from './own-schema-dialect.js';
+import { QueuedSqliteDialect } from './sqlite-driver.js';
 import type { Database } from './schema.js';
 import { registryMigration } from './migrations/0001-registry.js';
 import { iamMigration } from './migrations/0002-iam.js';
@@ -43,31 +44,7 @@ function openSqlite(path: string): { db: Kysely<Database>; sqlite: SqliteDatabas
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) }), sqlite };
-}
-
-/** Most distinct statements kept prepared; `IN (?, ?, …)` lists of many lengths could grow it unbounded. */
-const STATEMENT_CACHE_SIZE = 256;
-
-/**
- * Kysely's SQLite driver prepares every statement on every call, which was the largest single cost
- * of a manifest GET. Preparing once per distinct SQL text and reusing it is what better-sqlite3 is
- * built for (its statements are reusable; Kysely only calls the synchronous all/run on them).
- */
-function cachingStatements(sqlite: SqliteDatabase.Database): SqliteDatabaseLike {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    prepare(sql) {
-      let statement = cache.get(sql);
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-    close: () => sqlite.close(),
-  };
+  return { db: new Kysely<Database>({ dialect: new QueuedSqliteDialect(sqlite) }), sqlite };
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Kysely<Database>> {

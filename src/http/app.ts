@@ -98,8 +98,9 @@ export async function buildApp(deps: AppDependencies): Promise<{ app: FastifyIns
   registerBodyIdleTimeout(app, deps.config.bodyIdleSeconds);
   registerNulGuard(app);
   registerRequestLog(app);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   const metrics = registerMetrics(app);
   registerHealth(app, deps.db);

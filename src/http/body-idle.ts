@@ -1,7 +1,8 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 
 /** Whether a request says a body follows (a length above zero, or chunks). */
-function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+function hasBody(headers: IncomingHttpHeaders): boolean {
   const length = headers['content-length'];
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -14,13 +15,17 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
  */
 export function registerBodyIdleTimeout(app: FastifyInstance, seconds: number): void {
   if (seconds <= 0) return;
-  app.addHook('onRequest', async (request) => {
-    const body = request.raw;
-    if (!hasBody(request.headers) || body.complete) return;
-    const socket = body.socket;
-    // With nobody listening for 'timeout', Node's server destroys the socket.
-    socket.setTimeout(seconds * 1000);
-    const done = () => socket.setTimeout(0);
-    body.once('end', done).once('close', done);
+  app.addHook('onRequest', (request, _reply, done) => {
+    watchBody(request.raw, request.headers, seconds);
+    done();
   });
+}
+
+function watchBody(body: IncomingMessage, headers: IncomingHttpHeaders, seconds: number): void {
+  if (!hasBody(headers) || body.complete) return;
+  const socket = body.socket;
+  // With nobody listening for 'timeout', Node's server destroys the socket.
+  socket.setTimeout(seconds * 1000);
+  const done = () => socket.setTimeout(0);
+  body.once('end', done).once('close', done);
 }

@@ -11,12 +11,13 @@ export function registerDrain(app: FastifyInstance): void {
     closing = true;
   });
   // An answer sent while closing tells the client not to reuse the socket, and Node ends it.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   // An answer whose headers went out before the close (a long download) leaves its socket idle.
-  app.addHook('onResponse', async () => {
+  app.addHook('onResponse', (_request, _reply, done) => {
     if (closing) setImmediate(() => app.server.closeIdleConnections());
+    done();
   });
 }

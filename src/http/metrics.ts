@@ -28,10 +28,11 @@ export function registerMetrics(app: FastifyInstance): Registry {
     buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeId ?? request.routeOptions.url ?? 'unknown';
     requests.inc({ route, method: request.method, status: reply.statusCode });
     duration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    done();
   });
   app.get(metricsEndpoint.url, async (_request, reply) => {
     reply.header('content-type', registry.contentType).send(await registry.metrics());

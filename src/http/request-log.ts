@@ -19,7 +19,9 @@ export function redactUrl(url: string): string {
 
 /** One JSON line per request, written when the response is done. Headers are never logged. */
 export function registerRequestLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // The level is fixed at start: above info, the line is not even assembled.
+  if (!['trace', 'debug', 'info'].includes(app.log.level)) return;
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -35,5 +37,6 @@ export function registerRequestLog(app: FastifyInstance): void {
       },
       'request',
     );
+    done();
   });
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Actor } from '../audit/actor.js';
 import { recordRepositoryChange } from './change-events.js';
 import type { Database } from '../db/schema.js';
+import { PreparedQuery } from '../db/prepared.js';
 import { locked, writeTransaction } from '../db/transactions.js';
 import { digestOf } from '../oci/digest.js';
 import { OciError } from '../oci/errors.js';
@@ -24,6 +25,19 @@ export interface PushedManifest {
 }
 
 const INSERT_BATCH = 500;
+
+/** The two reads every pull makes, compiled once (src/db/prepared.ts). */
+const manifestByDigest = new PreparedQuery((db, p: { repository: string; digest: string }) =>
+  db.selectFrom('manifests').select(['digest', 'media_type', 'content']).where('repository', '=', p.repository).where('digest', '=', p.digest),
+);
+const manifestByTag = new PreparedQuery((db, p: { repository: string; tag: string }) =>
+  db
+    .selectFrom('tags as t')
+    .innerJoin('manifests as m', (join) => join.onRef('m.repository', '=', 't.repository').onRef('m.digest', '=', 't.digest'))
+    .select(['m.digest', 'm.media_type', 'm.content'])
+    .where('t.repository', '=', p.repository)
+    .where('t.name', '=', p.tag),
+);
 const LOOKUP_BATCH = 1000;
 const MAX_LISTED_MISSING = 100;
 
@@ -35,24 +49,10 @@ export class Manifests {
   ) {}
 
   async get(repository: string, reference: ManifestReference): Promise<StoredManifest> {
-    const db = this.ctx.db;
     const row =
       reference.kind === 'digest'
-        ? await db
-            .selectFrom('manifests')
-            .select(['digest', 'media_type', 'content'])
-            .where('repository', '=', repository)
-            .where('digest', '=', reference.digest.value)
-            .executeTakeFirst()
-        : await db
-            .selectFrom('tags as t')
-            .innerJoin('manifests as m', (join) =>
-              join.onRef('m.repository', '=', 't.repository').onRef('m.digest', '=', 't.digest'),
-            )
-            .select(['m.digest', 'm.media_type', 'm.content'])
-            .where('t.repository', '=', repository)
-            .where('t.name', '=', reference.tag)
-            .executeTakeFirst();
+        ? await manifestByDigest.executeTakeFirst(this.ctx.db, { repository, digest: reference.digest.value })
+        : await manifestByTag.executeTakeFirst(this.ctx.db, { repository, tag: reference.tag });
     if (!row) throw manifestUnknown(repository, reference);
     return { digest: row.digest, mediaType: row.media_type, content: Buffer.from(row.content) };
   }

@@ -1,6 +1,15 @@
+import { PreparedQuery } from '../db/prepared.js';
 import { OciError } from '../oci/errors.js';
 import { repositoryExists, type RegistryContext } from './context.js';
 import { toPage, type Page, type PageRequest } from './pagination.js';
+
+/** A tag list's two pages, first and later, compiled once (src/db/prepared.ts). */
+const firstTags = new PreparedQuery((db, p: { repository: string; limit: number }) =>
+  db.selectFrom('tags').select('name').where('repository', '=', p.repository).orderBy('name').limit(p.limit),
+);
+const tagsAfter = new PreparedQuery((db, p: { repository: string; limit: number; last: string }) =>
+  db.selectFrom('tags').select('name').where('repository', '=', p.repository).where('name', '>', p.last).orderBy('name').limit(p.limit),
+);
 
 export class Tags {
   constructor(private readonly ctx: RegistryContext) {}
@@ -11,14 +20,12 @@ export class Tags {
       if (!(await repositoryExists(this.ctx.db, repository))) throw nameUnknown(repository);
       return { items: [] };
     }
-    let query = this.ctx.db
-      .selectFrom('tags')
-      .select('name')
-      .where('repository', '=', repository)
-      .orderBy('name')
-      .limit(page.n + 1);
-    if (page.last !== undefined) query = query.where('name', '>', page.last);
-    const rows = (await query.execute()).map((r) => r.name);
+    const limit = page.n + 1;
+    const found =
+      page.last === undefined
+        ? await firstTags.execute(this.ctx.db, { repository, limit })
+        : await tagsAfter.execute(this.ctx.db, { repository, limit, last: page.last });
+    const rows = found.map((r) => r.name);
     if (rows.length === 0 && !(await repositoryExists(this.ctx.db, repository))) throw nameUnknown(repository);
     return toPage(rows, page.n);
   }
