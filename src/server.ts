@@ -244,7 +244,7 @@ export async function createBerth(config: BerthConfig, options: BerthOptions = {
     audit: auditLog,
     authenticator: options.authenticator ?? iamAuthenticator({ chain }),
     chain,
-    authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf, refused: (who, decisions) => events.decided(who, decisions) }),
+    authorizer: options.authorizer ?? iamAuthorizer({ grants, subjectOf, refused: (who, decisions, origin) => events.decided(who, decisions, origin) }),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(tls ? { tls } : {}),
   });

@@ -1,6 +1,5 @@
 import type { Decision, Resource, ResourceScope, Subject } from '../iam/authorize.js';
 import type { Clock } from '../registry/clock.js';
-import { currentOrigin } from './origin.js';
 import type { AuditFields } from './chain.js';
 import type { AuditRecorder } from './recorder.js';
 
@@ -56,7 +55,7 @@ export class AccessEvents {
    * What a registry token was asked for (or a request with credentials needed) and what policy
    * answered, action by action, with the reason.
    */
-  async decided(who: Who, decisions: readonly RepositoryDecision[], origin: Origin | undefined = currentOrigin()): Promise<void> {
+  async decided(who: Who, decisions: readonly RepositoryDecision[], origin: Origin | undefined): Promise<void> {
     for (const { repository, action, decision } of decisions) {
       await this.note(who.accountId, who, origin, {
         action: `container-registry.image.${action}`,
@@ -70,12 +69,12 @@ export class AccessEvents {
 
   /**
    * A request refused for want of access (the IAM and management APIs), with the decision's
-   * reason; the request is the one being served (originScope).
+   * reason, in the request the subject acts in.
    */
   denied(subject: Subject, action: string, resource: Resource | ResourceScope, reason: string): void {
     const attributes = 'attributes' in resource ? Object.fromEntries(resource.attributes.map((a) => [a.name, a.value])) : resource;
     const namespace = attributes.resourceType === 'namespace' && attributes.resource !== undefined ? attributes.resource : null;
-    void this.note(subject.accountId, { iamId: subject.iamId, name: subject.name ?? null }, currentOrigin(), {
+    void this.note(subject.accountId, { iamId: subject.iamId, name: subject.name ?? null }, subject.origin, {
       action,
       outcome: 'denied',
       reason,

@@ -1,3 +1,4 @@
+import type { Origin } from '../audit/access-events.js';
 import type { Principal } from '../iam/principal.js';
 import type { AuthMethod } from './security-context.js';
 
@@ -24,6 +25,6 @@ export interface TokenGrant {
  */
 export type Caller =
   | { kind: 'anonymous' }
-  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Principal; token?: TokenGrant; method?: AuthMethod; tokenId?: string };
+  | { kind: 'principal'; id: string; account?: string; name?: string; subject?: Principal; token?: TokenGrant; method?: AuthMethod; tokenId?: string; origin?: Origin };
 
 export const ANONYMOUS: Caller = { kind: 'anonymous' };

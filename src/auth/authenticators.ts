@@ -14,7 +14,7 @@ export function iamTokenAuthenticator(iam: Pick<Iam, 'verifier' | 'principalOf'>
   return {
     kind: 'iam-token',
     recognises: (presented) => presented.scheme === 'bearer' && presented.issuer === iam.verifier.issuer,
-    async authenticate(presented) {
+    async authenticate(presented, arrival) {
       if (presented.scheme !== 'bearer') throw new AuthenticationError('send an IAM access token (Bearer)');
       let token;
       try {
@@ -26,7 +26,9 @@ export function iamTokenAuthenticator(iam: Pick<Iam, 'verifier' | 'principalOf'>
       const principal = await iam.principalOf(token);
       if (!principal) throw new AuthenticationError('the identity of the access token no longer exists');
       const jti = token.payload.jti;
-      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: 'iam-token', ...(typeof jti === 'string' ? { tokenId: jti } : {}) };
+      // The subject acts in this request: its changes and refusals are recorded with it.
+      const subject = { ...principal, origin: arrival.origin };
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject, method: 'iam-token', origin: arrival.origin, ...(typeof jti === 'string' ? { tokenId: jti } : {}) };
     },
   };
 }
@@ -64,7 +66,7 @@ export function registryTokenAuthenticator(tokens: RegistryTokens, uploadGraceSe
       if (!verified || verified.claims.region !== arrival.region) throw new AuthenticationError('the registry token is not valid here, or has expired');
       const { access, requested, ...caller } = callerOf(verified.claims);
       // Whether it owns the account is looked up again when its policies are asked (current()).
-      return { ...caller, token: { access, requested, expired: verified.expired } };
+      return { ...caller, origin: arrival.origin, token: { access, requested, expired: verified.expired } };
     },
   };
 }
@@ -85,7 +87,7 @@ export function loginAuthenticator(credentials: RegistryCredentials): Credential
       if (presented.scheme !== 'basic') throw new AuthenticationError('send iamapikey credentials (Basic)');
       const { principal } = await credentials.login(presented.username, presented.password, arrival.origin, `registry ${arrival.region}`);
       // The login succeeded, so the username is one of the three.
-      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: principal, method: USERNAME_KINDS[presented.username]! };
+      return { kind: 'principal', id: principal.iamId, account: principal.accountId, name: principal.name, subject: { ...principal, origin: arrival.origin }, method: USERNAME_KINDS[presented.username]!, origin: arrival.origin };
     },
   };
 }

@@ -39,7 +39,7 @@ export function iamAuthorizer(deps: {
   grants: RegistryGrants;
   subjectOf: (caller: Caller & { kind: 'principal' }) => Promise<Caller & { kind: 'principal' }>;
   /** Told of what policy refused a request decided on the caller's policies now, with the reasons. */
-  refused?: (who: Who, decisions: RepositoryDecision[]) => Promise<void>;
+  refused?: (who: Who, decisions: RepositoryDecision[], origin: Origin | undefined) => Promise<void>;
 }): Authorizer {
   const live = async (caller: Caller, access: Access, region: string): Promise<ReadonlySet<string>> => {
     if (caller.kind !== 'principal') return new Set();
@@ -49,7 +49,7 @@ export function iamAuthorizer(deps: {
       access.type === 'registry' ? { type: 'registry', name: 'catalog', actions: new Set(['*'] as const) } : { type: 'repository', name: access.name, actions: new Set(access.actions) },
     ]);
     const refused = decisions.filter(({ decision }) => !decision.allowed);
-    if (refused.length > 0) await deps.refused?.({ iamId: subject.iamId, accountId: subject.accountId, name: subject.name ?? caller.name ?? '' }, refused);
+    if (refused.length > 0) await deps.refused?.({ iamId: subject.iamId, accountId: subject.accountId, name: subject.name ?? caller.name ?? '' }, refused, caller.origin);
     return new Set(entries[0]!.actions);
   };
   return {

@@ -1,3 +1,4 @@
+import type { Origin } from '../audit/access-events.js';
 import { actionsOf, ROLE_ACTIONS, roleOf, SERVICE_TYPES, type RoleActionTable } from './roles.js';
 
 /**
@@ -13,6 +14,8 @@ export interface Subject {
   isAccountOwner: boolean;
   /** As the audit trail names it, when known. */
   name?: string;
+  /** The request it acts in, for the audit events of what it does or is refused (none outside a request: the CLI). */
+  origin?: Origin;
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { currentOrigin } from '../audit/origin.js';
 import type { Database } from '../db/schema.js';
 import { writeTransaction } from '../db/transactions.js';
 import type { IamContext } from './context.js';
@@ -34,7 +33,7 @@ export class IamChanges {
     const result = await work(trx, (event) => events.push(event));
     const audit = this.ctx.audit;
     if (audit && events.length > 0) {
-      const origin = currentOrigin();
+      const origin = principal.origin;
       const at = this.ctx.clock();
       await audit.appendAll(
         trx,
