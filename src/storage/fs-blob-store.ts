@@ -134,8 +134,11 @@ export class FsBlobStore implements BlobStore {
     let written: number;
     try {
       try {
+        // Not synced: a segment is no acknowledged content. The sealed file is synced before the
+        // blob is committed, and its digest is checked then, so a segment a power loss cut short
+        // fails that upload instead of storing bad bytes. Syncing every chunk wrote each byte of a
+        // chunked push to the disk twice and made it half as fast as a monolithic one.
         written = await writeAt(handle, 0, source, options.observe, (bytes) => this.requireRoom(bytes));
-        await handle.sync();
       } finally {
         await handle.close();
       }
