@@ -17,6 +17,8 @@ import {
 
 const STREAM_CHUNK = 1024 * 1024;
 const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** Segments an append wrote under its reserved number: the only ones appends may extend. */
+const NUMBERED = /^\d{1,15}$/;
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
@@ -121,6 +123,8 @@ export class FsBlobStore implements BlobStore {
     const segments = parseState(state);
     // A session begun before uploads had folders of their own gets one now.
     if (segments.some(([name]) => name === `uploads/${id}`)) await mkdir(this.stagingDir(id), { recursive: true });
+    const extended = await this.extendLast(id, segments, source, options);
+    if (extended) return extended;
     const name = String(await options.reserve());
     const path = this.segmentPath(id, [name, 0]);
     let handle: FileHandle;
@@ -162,10 +166,95 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Writes after the last segment's bytes in that segment's own file, so that a chunked upload from
+   * one client stays one file and its completion copies nothing. Only while this request holds the
+   * segment's lock, and only if nothing was written past what `state` records (a request that lost,
+   * or one recorded since from a newer state): then the bytes any state names cannot change.
+   * Undefined, with `source` untouched, when it may not: the caller writes a segment of its own.
+   */
+  private async extendLast(id: string, segments: Segment[], source: AsyncIterable<Uint8Array>, options: AppendOptions): Promise<AppendResult | undefined> {
+    const last = segments.at(-1);
+    if (!last || !NUMBERED.test(last[0])) return undefined;
+    const [name, size] = last;
+    const lock = await this.lockSegment(id, name);
+    if (!lock) return undefined;
+    try {
+      let handle: FileHandle;
+      try {
+        handle = await open(this.segmentPath(id, last), 'r+');
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+      try {
+        if ((await handle.stat()).size !== size) return undefined;
+        let written: number;
+        try {
+          written = await writeAt(handle, size, source, options.observe, (bytes) => this.requireRoom(bytes));
+        } catch (error) {
+          // Give the space back: the file holds what the state records, and the next append may extend it.
+          await handle.truncate(size);
+          if (error instanceof StorageFullError || !isNoSpace(error)) throw error;
+          throw new StorageFullError('no space left on the data folder\'s disk');
+        }
+        return { written, state: formatState([...segments.slice(0, -1), [name, size + written]]) };
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await rm(lock, { force: true });
+    }
+  }
+
+  /**
+   * Takes the lock file of a numbered segment: only its holder writes into that segment's file.
+   * Undefined when another request holds it (or held it and died, or a seal keeps it until the
+   * commit) or when the upload is gone. O_EXCL creation works across nodes on a shared folder.
+   */
+  private async lockSegment(id: string, name: string): Promise<string | undefined> {
+    const lock = join(this.stagingDir(id), `${name}.lock`);
+    try {
+      await (await open(lock, 'wx')).close();
+      return lock;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOENT') return undefined;
+      if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
+      throw error;
+    }
+  }
+
+  /**
+   * A single segment is the sealed file itself, once synced and locked for good (the lock goes with
+   * the upload's folder), so that no append extends it before the commit renames it. False when
+   * it may not be: an append holds it, or bytes lie past what the state records; then it is copied.
+   */
+  private async sealInPlace(id: string, segment: Segment): Promise<boolean> {
+    const [name, size] = segment;
+    if (NUMBERED.test(name) && !(await this.lockSegment(id, name))) return false;
+    let handle: FileHandle;
+    try {
+      handle = await open(this.segmentPath(id, segment), constants.O_RDONLY);
+    } catch (error) {
+      if (isMissing(error)) throw new UploadMissingError(id);
+      throw error;
+    }
+    try {
+      if ((await handle.stat()).size !== size) return false;
+      // Segments are written unsynced: this is where the bytes reach the disk, before the commit.
+      await handle.sync();
+      return true;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async seal(id: string, state: UploadState): Promise<UploadState> {
     const segments = parseState(state);
-    if (segments.length === 1) return state;
-    // Several segments (a chunked upload) are copied into one file; they stay as they were.
+    if (segments.length === 1 && (await this.sealInPlace(id, segments[0]!))) return state;
+    // Several segments (or one another request may be writing past) are copied into one file;
+    // they stay as they were.
     const path = this.segmentPath(id, ['sealed', 0]);
     let handle: FileHandle;
     try {
@@ -244,12 +333,17 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  /** The bytes of `segments`, one after the other, read a MiB at a time. */
+  /**
+   * The bytes of `segments`, one after the other, read a MiB at a time: each only as far as its
+   * recorded size, since an append that was never recorded may have written past it.
+   */
   private async *concatenate(id: string, segments: Segment[]): AsyncIterable<Uint8Array> {
     for (const segment of segments) {
+      if (segment[1] === 0) continue;
       let stream;
       try {
-        stream = (await open(this.segmentPath(id, segment), constants.O_RDONLY)).createReadStream({ highWaterMark: STREAM_CHUNK });
+        const handle = await open(this.segmentPath(id, segment), constants.O_RDONLY);
+        stream = handle.createReadStream({ highWaterMark: STREAM_CHUNK, start: 0, end: segment[1] - 1 });
       } catch (error) {
         if (isMissing(error)) throw new UploadMissingError(id);
         throw error;

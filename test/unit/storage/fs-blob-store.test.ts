@@ -77,6 +77,75 @@ describe('FsBlobStore on disk', () => {
     expect(Buffer.concat(parts).equals(bytes)).toBe(true);
   });
 
+  describe('a chunked upload from one client', () => {
+    const staging = (id: string) => readdir(join(root, 'staging', id));
+
+    /** Appends `parts` one request at a time, recording each state as a winning request would. */
+    async function appendAll(id: string, parts: string[]): Promise<string> {
+      let state = await store.createUpload(id);
+      for (const part of parts) {
+        const before = state;
+        ({ state } = await store.append(id, state, once(Buffer.from(part)), { reserve }));
+        await store.release(id, before, state);
+      }
+      return state;
+    }
+
+    it('stays one file, which the seal keeps and the commit renames', async () => {
+      const id = randomUUID();
+      const state = await appendAll(id, ['one ', 'two ', 'three']);
+      expect(JSON.parse(state).segments).toHaveLength(1);
+      const sealed = await store.seal(id, state);
+      expect(sealed).toBe(state);
+      expect((await staging(id)).filter((name) => !name.endsWith('.lock'))).toHaveLength(1);
+      const digest = sha256(Buffer.from('one two three'));
+      await store.commit(id, sealed, digest);
+      expect(await store.stat(digest)).toBe(13);
+    });
+
+    it('writes a file of its own while another request holds the last one', async () => {
+      const id = randomUUID();
+      const state = await appendAll(id, ['held ']);
+      const [name] = JSON.parse(state).segments[0];
+      await writeFile(join(root, 'staging', id, `${name}.lock`), '');
+      const next = await store.append(id, state, once(Buffer.from('elsewhere')), { reserve });
+      expect(JSON.parse(next.state).segments).toHaveLength(2);
+      const digest = sha256(Buffer.from('held elsewhere'));
+      await store.commit(id, await store.seal(id, next.state), digest);
+      expect(await store.stat(digest)).toBe(14);
+    });
+
+    it('never extends a sealed file: what the state records is what commits', async () => {
+      const id = randomUUID();
+      const state = await appendAll(id, ['kept']);
+      const sealed = await store.seal(id, state);
+      // A request that read the row before the completion began, writing after the seal.
+      const late = await store.append(id, state, once(Buffer.from(' and late')), { reserve });
+      expect(JSON.parse(late.state).segments).toHaveLength(2);
+      await store.release(id, late.state, state);
+      const digest = sha256(Buffer.from('kept'));
+      await store.commit(id, sealed, digest);
+      expect(await store.stat(digest)).toBe(4);
+    });
+
+    it('leaves the last file as recorded when an append into it fails', async () => {
+      const id = randomUUID();
+      const state = await appendAll(id, ['whole']);
+      const broken = (async function* () {
+        yield Buffer.alloc(3 * 1024 * 1024, 0x78);
+        throw new Error('client went away');
+      })();
+      await expect(store.append(id, state, broken, { reserve })).rejects.toThrow('client went away');
+      const [name] = JSON.parse(state).segments[0];
+      expect((await stat(join(root, 'staging', id, name))).size).toBe(5);
+      const next = await store.append(id, state, once(Buffer.from(' again')), { reserve });
+      expect(JSON.parse(next.state).segments).toHaveLength(1);
+      const digest = sha256(Buffer.from('whole again'));
+      await store.commit(id, await store.seal(id, next.state), digest);
+      expect(await store.stat(digest)).toBe(11);
+    });
+  });
+
   // A write error (a full disk) while the source is slow must reject the append, not end the
   // process with an unhandled rejection. RLIMIT_FSIZE makes writes past 2 MiB fail with EFBIG.
   it.runIf(process.platform === 'linux')('rejects an append whose write fails instead of crashing', async () => {
