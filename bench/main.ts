@@ -59,7 +59,7 @@ async function startAll(skipped: Partial<Record<ServerName, Cell>>): Promise<Tar
   const starters: [ServerName, (() => Promise<Server>) | string][] = [];
   if (opts.only !== "distribution") {
     const cmd = berthCommand();
-    starters.push(["berth", cmd ? () => startBerth(cmd) : "dist/ is not built (npm run build), and BERTH_CMD is not set"]);
+    starters.push(["berth", cmd ? () => startBerth(cmd, {}, opts.workers) : "dist/ is not built (npm run build), and BERTH_CMD is not set"]);
   }
   if (opts.only !== "berth") {
     starters.push(["distribution", existsSync(DISTRIBUTION_BIN) ? startDistribution : `${DISTRIBUTION_BIN} is not installed`]);

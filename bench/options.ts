@@ -14,6 +14,8 @@ export interface Options {
   loadSeconds: number;
   concurrency: number;
   tagCount: number;
+  /** Berth's --workers in the filesystem scenarios: `auto` (one per core, as Distribution uses every core) or a number. */
+  workers: string;
   /** --s3: the object-store section alone (its own RGW), instead of the filesystem scenarios. */
   s3: S3Sizes | undefined;
 }
@@ -31,13 +33,15 @@ export interface S3Sizes {
 
 const MiB = 1 << 20;
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only berth|distribution] [--json] [--load node|wrk] [--s3 [--s3-memstore-mib N]]
+export const USAGE = `usage: npm run bench -- [--quick] [--only berth|distribution] [--workers N|auto] [--json] [--load node|wrk] [--s3 [--s3-memstore-mib N]]
   --quick   small sizes and short load runs (smoke test, ~1 minute)
   --s3      S3 mode instead of the filesystem scenarios: starts a Ceph RGW (scripts/rgw.sh) and runs
             Berth (BERTH_STORAGE=s3) and Distribution (s3 driver) on it, with RGW's own GET/PUT as the ceiling
   --s3-memstore-mib  RGW memstore size (default 3072); Distribution's concurrent-push RSS run is
             shrunk to fit, since its commit copies every byte once more inside the store
   --only    run one registry (the ceiling server always runs)
+  --workers Berth's server processes in the filesystem scenarios (default auto: one per core, as
+            Distribution's Go runtime uses every core); the S3 mode runs one
   --json    also write bench/results.json
   --load    load generator: node (default, raw keep-alive sockets) or wrk (if installed; HEAD stays on node)
 env: BERTH_CMD replaces "node bin/berth.js"; BERTH_BENCH_AUTH=user:secret for a registry that asks for auth`;
@@ -48,6 +52,7 @@ export function parseOptions(argv: string[]): Options {
     options: {
       quick: { type: "boolean", default: false },
       only: { type: "string" },
+      workers: { type: "string", default: "auto" },
       json: { type: "boolean", default: false },
       load: { type: "string" },
       s3: { type: "boolean", default: false },
@@ -81,6 +86,7 @@ export function parseOptions(argv: string[]): Options {
     loadSeconds: quick ? 1 : 5,
     concurrency: 16,
     tagCount: quick ? 20 : 100,
+    workers: values.workers!,
     s3: values.s3
       ? {
           memstoreBytes: memstoreMiB * MiB,

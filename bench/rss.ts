@@ -26,7 +26,8 @@ function listeningInodes(port: number): Set<string> {
   return inodes;
 }
 
-function descendants(root: number): number[] {
+/** `root` and every process below it, parents before children. */
+export function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -72,25 +73,48 @@ export function listeningPid(rootPid: number, port: number): number | undefined 
   return undefined;
 }
 
-export function readMemory(pid: number): Memory {
+function ownMemory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
   return { rssKiB: kib("VmRSS"), hwmKiB: kib("VmHWM") };
 }
 
-/** Run work while sampling VmRSS every intervalMs; returns the highest sample. */
+/** Memory of `pids` together (a process that supervises workers, and its workers). */
+function sumMemory(pids: number[]): Memory {
+  let rssKiB = 0;
+  let hwmKiB = 0;
+  for (const [i, pid] of pids.entries()) {
+    try {
+      const own = ownMemory(pid);
+      rssKiB += own.rssKiB;
+      hwmKiB += own.hwmKiB;
+    } catch (error) {
+      if (i === 0) throw error; // the process itself is gone; a child gone meanwhile counts nothing
+    }
+  }
+  return { rssKiB, hwmKiB };
+}
+
+/** Memory of a process and its descendants: for Berth with --workers, the whole deployment. */
+export function readMemory(pid: number): Memory {
+  return sumMemory(descendants(pid));
+}
+
+/** Run work while sampling the RSS of `pid` and its children every intervalMs; returns the highest sample. */
 export async function samplePeakRss<T>(pid: number, work: () => Promise<T>, intervalMs = 20): Promise<{ result: T; peakKiB: number }> {
-  let peakKiB = readMemory(pid).rssKiB;
+  // The process tree is read once: scanning /proc on every sample would cost the run CPU.
+  const pids = descendants(pid);
+  let peakKiB = sumMemory(pids).rssKiB;
   const timer = setInterval(() => {
     try {
-      peakKiB = Math.max(peakKiB, readMemory(pid).rssKiB);
+      peakKiB = Math.max(peakKiB, sumMemory(pids).rssKiB);
     } catch {
       // process gone: the work will fail and say why
     }
   }, intervalMs);
   try {
     const result = await work();
-    peakKiB = Math.max(peakKiB, readMemory(pid).rssKiB);
+    peakKiB = Math.max(peakKiB, sumMemory(pids).rssKiB);
     return { result, peakKiB };
   } finally {
     clearInterval(timer);

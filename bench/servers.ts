@@ -3,11 +3,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync, closeSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { killGroup, onCleanup, removeDirOnExit } from "./cleanup.js";
 import { request } from "node:http";
+import { cpuSeconds, descendants } from "./rss.js";
 
 export type ServerName = "berth" | "distribution" | "ceiling";
 
@@ -56,13 +57,37 @@ export function berthCommand(): string[] | undefined {
   return [process.execPath, "--max-semi-space-size=32", "bin/berth.js"];
 }
 
-/** `env` adds settings (e.g. BERTH_STORAGE=s3 and its BERTH_S3_*); undefined removes a variable. */
-export async function startBerth(cmd: string[], env: Env = {}): Promise<Server> {
+/**
+ * `env` adds settings (e.g. BERTH_STORAGE=s3 and its BERTH_S3_*); undefined removes a variable.
+ * With `workers`, ready means every worker serves, not just the first.
+ */
+export async function startBerth(cmd: string[], env: Env = {}, workers?: string): Promise<Server> {
   const port = await freePort();
   const dataDir = makeTempDir("berth");
   const args = [...cmd.slice(1), "serve", "--data", dataDir, "--port", String(port), "--host", "127.0.0.1"];
+  if (workers !== undefined) args.push("--workers", workers);
   // Quiet request logging so the logger is not what we measure (Distribution runs at level error too).
-  return launch("berth", cmd[0]!, args, port, dataDir, { BERTH_LOG_LEVEL: "error", ...env });
+  const server = await launch("berth", cmd[0]!, args, port, dataDir, { BERTH_LOG_LEVEL: "error", ...env });
+  if (workers !== undefined && workers !== "1") await workersSettled(server, workers === "auto" ? availableParallelism() : Number(workers));
+  return server;
+}
+
+/**
+ * Waits until the supervisor has `count` workers and none of them uses CPU any more: a worker that
+ * has opened its listeners is idle, one still starting is busy loading and migrating. (At log level
+ * error nothing says so; the first worker answering /v2/ says nothing of the others.)
+ */
+async function workersSettled(server: Server, count: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = "";
+  for (let calm = 0; calm < 3; ) {
+    if (Date.now() > deadline) throw new Error(`berth: ${count} workers did not settle within ${READY_TIMEOUT_MS / 1000}s:\n${server.logTail()}`);
+    await sleep(200);
+    const workers = descendants(server.rootPid).slice(1);
+    const now = workers.length === count ? workers.map((pid) => `${pid}:${cpuSeconds(pid)}`).join(",") : "";
+    calm = now !== "" && now === last ? calm + 1 : 0;
+    last = now;
+  }
 }
 
 /** Distribution's `storage:` driver section (YAML lines indented under `storage:`); filesystem by default. */

@@ -4,6 +4,7 @@ import { loadConfig, type ConfigInput } from '../config/config.js';
 import { describeConfig } from '../config/describe.js';
 import { OWNER_KEY_FILE } from '../iam/bootstrap.js';
 import { berthVersion } from '../version.js';
+import { announceReady, isWorker, superviseWorkers } from './workers.js';
 
 interface ServeFlags {
   config?: string;
@@ -12,6 +13,7 @@ interface ServeFlags {
   host?: string;
   databaseUrl?: string;
   logLevel?: string;
+  workers?: string;
   gcInterval?: string;
   gcDelay?: string;
   auditRetention?: string;
@@ -52,6 +54,7 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'listen port (env BERTH_PORT)', undefined)
     .option('--host <h>', 'listen address (env BERTH_HOST)', undefined)
     .option('--database-url <url>', 'postgres:// URL for metadata (env BERTH_DATABASE_URL)', undefined)
+    .option('--workers <n>', 'server processes sharing the port: a number or auto, one per core (env BERTH_WORKERS, default 1)', undefined)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env BERTH_LOG_LEVEL)', undefined)
     .option('--gc-interval <duration>', 'how often garbage collection runs, 0 for only on demand (env BERTH_GC_INTERVAL)', undefined)
     .option('--gc-delay <duration>', 'grace before an unreferenced blob is collected (env BERTH_GC_DELAY)', undefined)
@@ -68,6 +71,7 @@ export function registerServe(program: Command): void {
       // The flags carry ConfigInput's names; commander leaves the ones not given undefined.
       const input = Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined)) as ConfigInput;
       const config = loadConfig(input);
+      if (config.workers > 1 && !isWorker()) return superviseWorkers(config.workers, config.logLevel);
       // The server is loaded only to serve: the other commands start without it.
       const { createBerth } = await import('../server.js');
       const berth = await createBerth(config);
@@ -76,6 +80,7 @@ export function registerServe(program: Command): void {
       const listeners = Object.entries(regions).map(([region, port]) => `${region} ${scheme}://${config.host}:${port}`);
       berth.app.log.info({ ...describeConfig(config, berthVersion()), listeners }, 'berth started');
       if (berth.ownerApiKey) announceOwnerKey(berth.ownerApiKey, config.dataDir, `${scheme}://${config.host}:${config.port}`);
+      if (isWorker()) announceReady();
       // A renewed certificate is served to new connections; one that cannot be read leaves the old in place.
       process.on('SIGHUP', () => {
         try {
@@ -105,5 +110,7 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // A worker whose supervisor is gone (killed outright) must not serve on alone.
+      if (isWorker()) process.on('disconnect', () => stop('supervisor gone'));
     });
 }

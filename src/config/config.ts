@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { parseDuration } from './durations.js';
@@ -62,8 +63,13 @@ export interface BerthConfig {
   uploadIdleHours: number;
   /** HTTPS on every listener with this certificate and key (`--tls-cert`/`--tls-key`, `BERTH_TLS_CERT`/`BERTH_TLS_KEY`). */
   tls?: TlsFiles;
-  /** Connections one listener holds at once (`BERTH_MAX_CONNECTIONS`). */
+  /** Connections one listener holds at once (`BERTH_MAX_CONNECTIONS`), in each worker. */
   maxConnections: number;
+  /**
+   * Server processes on this machine (`BERTH_WORKERS`, `auto`: one per core). Each is a node of its
+   * own over the same database and storage; one connection stays with one of them.
+   */
+  workers: number;
   /** A request body silent this long has its connection closed (`BERTH_BODY_IDLE_SECONDS`; 0: never). */
   bodyIdleSeconds: number;
   /** Seconds SIGTERM waits for in-flight requests before closing them. */
@@ -95,6 +101,7 @@ export interface ConfigInput extends StorageFlags {
   data?: string;
   databaseUrl?: string;
   logLevel?: string;
+  workers?: string;
   deleteEnabled?: boolean;
   gcInterval?: string;
   gcDelay?: string;
@@ -138,6 +145,17 @@ function parsePositive(setting: Setting, fallback: number): number {
   if (count === 0) throw new ConfigError(`${setting.source} must be at least 1, got "${setting.value}"`);
   return count;
 }
+
+/** A count of processes, or `auto` for one per core this process may use. */
+function parseWorkers({ value, source }: Setting): number {
+  if (value === undefined) return 1;
+  if (value.toLowerCase() === 'auto') return availableParallelism();
+  const count = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(count >= 1 && count <= MAX_WORKERS)) throw new ConfigError(`${source} must be auto or a number from 1 to ${MAX_WORKERS}, got "${value}"`);
+  return count;
+}
+
+const MAX_WORKERS = 64;
 
 function parseDurationSetting({ value, source }: Setting, fallback: string): number {
   const ms = parseDuration(value ?? fallback);
@@ -205,6 +223,7 @@ export function loadConfig(flags: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     refreshTokenHours: parseCount(read('refresh-token-hours'), 72),
     uploadIdleHours: parseCount(read('upload-idle-hours'), 24),
     maxConnections: parsePositive(read('max-connections'), 10_000),
+    workers: parseWorkers(read('workers')),
     bodyIdleSeconds: parseCount(read('body-idle-seconds'), 60),
     shutdownGraceSeconds: 30,
     gc: {

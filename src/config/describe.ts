@@ -29,5 +29,6 @@ export function describeConfig(config: BerthConfig, version: string): Record<str
     data: config.dataDir,
     database: databaseOf(config),
     storage: storageOf(config),
+    ...(config.workers > 1 ? { workers: config.workers } : {}),
   };
 }

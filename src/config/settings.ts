@@ -29,6 +29,7 @@ export const SETTING_NAMES = [
   'refresh-token-hours',
   'upload-idle-hours',
   'max-connections',
+  'workers',
   'body-idle-seconds',
   'gc-interval',
   'gc-delay',

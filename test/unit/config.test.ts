@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type ConfigInput } from '../../src/config/config.js';
@@ -156,6 +157,19 @@ describe('loadConfig refusals name the setting', () => {
 
   it('does not echo a database URL, which may hold a password', () => {
     expect(configError({}, { BERTH_DATABASE_URL: 'mysql://root:hunter2@h/db' }).message).not.toContain('hunter2');
+  });
+});
+
+describe('BERTH_WORKERS', () => {
+  it('is one process unless set; auto is one per core; a number is that many', () => {
+    expect(loadConfig({}, {}).workers).toBe(1);
+    expect(loadConfig({}, { BERTH_WORKERS: 'auto' }).workers).toBe(availableParallelism());
+    expect(loadConfig({}, { BERTH_WORKERS: '3' }).workers).toBe(3);
+    expect(loadConfig({ workers: '2' }, { BERTH_WORKERS: '4' }).workers).toBe(2);
+  });
+
+  it.each(['0', '-1', '1.5', 'two', '65'])('refuses %j', (value) => {
+    expect(configError({}, { BERTH_WORKERS: value }).message).toBe(`BERTH_WORKERS must be auto or a number from 1 to 64, got "${value}"`);
   });
 });
 
