@@ -42,7 +42,8 @@ function openSqlite(path: string): { db: Kysely<Database>; sqlite: SqliteDatabas
   sqlite.pragma('journal_mode = WAL');
   // WAL + NORMAL is durable across process crashes; only power loss can drop the last commits.
   sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
+  // No busy timeout: the driver waits for another process's write lock without sleeping the thread.
+  sqlite.pragma('busy_timeout = 0');
   sqlite.pragma('foreign_keys = ON');
   return { db: new Kysely<Database>({ dialect: new QueuedSqliteDialect(sqlite) }), sqlite };
 }
@@ -104,24 +105,18 @@ const MIGRATION_LOCK_WAIT_MS = 30_000;
 
 /**
  * BEGIN IMMEDIATE, waiting for another holder of the write lock without blocking the event loop
- * (SQLite's own busy wait sleeps the thread, which would stall a second holder in this process).
+ * (the connection has no busy timeout; see the driver).
  */
 async function beginImmediate(sqlite: SqliteDatabase.Database): Promise<void> {
   const deadline = Date.now() + MIGRATION_LOCK_WAIT_MS;
-  const busyTimeout = sqlite.pragma('busy_timeout', { simple: true }) as number;
-  sqlite.pragma('busy_timeout = 0');
-  try {
-    for (;;) {
-      try {
-        sqlite.exec('BEGIN IMMEDIATE');
-        return;
-      } catch (error) {
-        if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+  for (;;) {
+    try {
+      sqlite.exec('BEGIN IMMEDIATE');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
-  } finally {
-    sqlite.pragma(`busy_timeout = ${busyTimeout}`);
   }
 }
 

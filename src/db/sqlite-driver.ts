@@ -1,6 +1,26 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
+/**
+ * How long a statement waits for another process's write lock (another worker, another node on
+ * the same file, `berth gc`). The connection has no busy timeout: SQLite's own wait sleeps the
+ * thread, which stopped every request of a worker for 1 to 100 ms at a time whenever two workers
+ * wrote at once; here the wait yields, and the lock is tried again as soon as it may be free.
+ */
+const BUSY_WAIT_MS = 5000;
+
+/** The lock is held for well under a millisecond: try again on the next turn, then back off to a few ms. */
+function lockPause(attempt: number): Promise<void> {
+  if (attempt < 16) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(attempt - 15, 5)));
+}
+
+/** The lock is taken; not SQLITE_BUSY_SNAPSHOT, which a retry cannot cure (the transaction read an older state). */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_RECOVERY';
+}
+
 /** Most distinct statements kept prepared; `IN (?, ?, …)` lists of many lengths could grow it unbounded. */
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -61,9 +81,18 @@ class CachedStatementsConnection implements DatabaseConnection {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const statement = this.prepare(compiled.sql);
     const parameters = compiled.parameters as unknown[];
-    if (statement.reader) return { rows: statement.all(parameters) as R[] };
-    const { changes, lastInsertRowid } = statement.run(parameters);
-    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    for (let attempt = 0, deadline = 0; ; attempt++) {
+      try {
+        if (statement.reader) return { rows: statement.all(parameters) as R[] };
+        const { changes, lastInsertRowid } = statement.run(parameters);
+        return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+      } catch (error) {
+        if (!isBusy(error)) throw error;
+        deadline ||= Date.now() + BUSY_WAIT_MS;
+        if (Date.now() > deadline) throw error;
+        await lockPause(attempt);
+      }
+    }
   }
 
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Dialect } from '../db/database.js';
+import { PreparedQuery } from '../db/prepared.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { Clock } from './clock.js';
 
@@ -25,12 +26,15 @@ export interface RegistryContext {
  * `pushed` records push activity too, which also locks the row for the transaction, so the
  * collector cannot judge the repository idle while this push is going on.
  */
+const createRepository = new PreparedQuery((db, p: { name: string; now: number }) =>
+  db.insertInto('repositories').values({ name: p.name, created_at: p.now, pushed_at: 0 }).onConflict((oc) => oc.column('name').doNothing()),
+);
+const pushRepository = new PreparedQuery((db, p: { name: string; now: number }) =>
+  db.insertInto('repositories').values({ name: p.name, created_at: p.now, pushed_at: p.now }).onConflict((oc) => oc.column('name').doUpdateSet({ pushed_at: p.now })),
+);
+
 export async function ensureRepository(db: Kysely<Database>, name: string, now: number, pushed = false): Promise<void> {
-  await db
-    .insertInto('repositories')
-    .values({ name, created_at: now, pushed_at: pushed ? now : 0 })
-    .onConflict((oc) => (pushed ? oc.column('name').doUpdateSet({ pushed_at: now }) : oc.column('name').doNothing()))
-    .execute();
+  await (pushed ? pushRepository : createRepository).execute(db, { name, now });
 }
 
 export async function repositoryExists(db: Kysely<Database>, name: string): Promise<boolean> {

@@ -9,6 +9,7 @@ import { OciError } from '../oci/errors.js';
 import { parseManifest, type ParsedManifest } from '../oci/manifest.js';
 import { batches, ensureRepository, type RegistryContext } from './context.js';
 import { ManifestRemoval } from './manifest-removal.js';
+import { blobSizes, insertManifest, insertReference, keepLinks, linkedBlobs, upsertTag } from './manifest-push-queries.js';
 import { namespaceOf, ownerOfRepository } from './namespaces.js';
 import type { Quotas } from './quotas.js';
 import type { ManifestReference } from './references.js';
@@ -24,7 +25,6 @@ export interface PushedManifest {
   subject?: string;
 }
 
-const INSERT_BATCH = 500;
 
 /** The two reads every pull makes, compiled once (src/db/prepared.ts). */
 const manifestByDigest = new PreparedQuery((db, p: { repository: string; digest: string }) =>
@@ -78,45 +78,27 @@ export class Manifests {
       // Looked up once: the quota and the audit event both belong to the namespace's account.
       const owner = await ownerOfRepository(trx, repository);
       if (owner) await this.quotas.requireStorageOf(trx, owner, { manifests: [{ digest, size: content.length }] });
-      await trx
-        .insertInto('manifests')
-        .values({
-          repository,
-          digest,
-          media_type: manifest.mediaType,
-          size: content.length,
-          content,
-          subject: manifest.subject?.digest ?? null,
-          artifact_type: manifest.artifactType ?? null,
-          annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
-          created_at: now,
-        })
-        .onConflict((oc) => oc.columns(['repository', 'digest']).doNothing())
-        .execute();
+      await insertManifest.execute(trx, {
+        repository,
+        digest,
+        mediaType: manifest.mediaType,
+        size: content.length,
+        content,
+        subject: manifest.subject?.digest ?? null,
+        artifactType: manifest.artifactType ?? null,
+        annotations: manifest.annotations ? JSON.stringify(manifest.annotations) : null,
+        now,
+      });
       const references = [
         ...manifest.blobs.map((d) => ({ digest: d.digest, kind: 'blob' as const })),
         ...manifest.manifests.map((d) => ({ digest: d.digest, kind: 'manifest' as const })),
       ];
-      const unique = [...new Map(references.map((r) => [r.digest, r])).values()];
-      // In batches: a 4 MiB manifest can name tens of thousands of blobs, past SQL's parameter limits.
-      for (const batch of batches(unique, INSERT_BATCH)) {
-        await trx
-          .insertInto('manifest_references')
-          .values(batch.map((r) => ({ repository, manifest_digest: digest, reference_digest: r.digest, kind: r.kind })))
-          .onConflict((oc) => oc.columns(['repository', 'manifest_digest', 'reference_digest']).doNothing())
-          .execute();
+      for (const r of new Map(references.map((r) => [r.digest, r])).values()) {
+        await insertReference.execute(trx, { repository, manifest: digest, reference: r.digest, kind: r.kind });
       }
       // Its blobs are named now: the collector leaves their links alone.
-      for (const batch of batches([...new Set(manifest.blobs.map((d) => d.digest))], INSERT_BATCH)) {
-        await trx.updateTable('repository_blobs').set({ orphaned_at: null }).where('repository', '=', repository).where('digest', 'in', batch).where('orphaned_at', 'is not', null).execute();
-      }
-      if (reference.kind === 'tag') {
-        await trx
-          .insertInto('tags')
-          .values({ repository, name: reference.tag, digest, updated_at: now })
-          .onConflict((oc) => oc.columns(['repository', 'name']).doUpdateSet({ digest, updated_at: now }))
-          .execute();
-      }
+      if (manifest.blobs.length > 0) await keepLinks.execute(trx, { repository, digests: JSON.stringify(manifest.blobs.map((d) => d.digest)) });
+      if (reference.kind === 'tag') await upsertTag.execute(trx, { repository, name: reference.tag, digest, now });
       if (actor && owner) await this.recordPush(trx, owner, repository, reference.kind === 'tag' ? `:${reference.tag}` : `@${digest}`, actor, now);
     });
     return manifest.subject ? { digest, subject: manifest.subject.digest } : { digest };
@@ -157,10 +139,8 @@ export class Manifests {
     const blobDigests = [...new Set(manifest.blobs.map((d) => d.digest))].sort();
     const childDigests = [...new Set(manifest.manifests.map((d) => d.digest))].sort();
     const sizes = new Map<string, number>();
-    for (const batch of batches(blobDigests, LOOKUP_BATCH)) {
-      const rows = await locked(trx.selectFrom('blobs').select(['digest', 'size']).where('digest', 'in', batch).orderBy('digest'), this.ctx.dialect, 'share').execute();
-      for (const row of rows) sizes.set(row.digest, Number(row.size));
-    }
+    const blobList = JSON.stringify(blobDigests);
+    if (blobDigests.length > 0) for (const row of await blobSizes.execute(trx, { digests: blobList })) sizes.set(row.digest, Number(row.size));
     for (const batch of batches(childDigests, LOOKUP_BATCH)) {
       const rows = await locked(
         trx.selectFrom('manifests').select(['digest', 'size']).where('repository', '=', repository).where('digest', 'in', batch).orderBy('digest'),
@@ -169,8 +149,9 @@ export class Manifests {
       ).execute();
       for (const row of rows) sizes.set(row.digest, Number(row.size));
     }
+    const linked = new Set(blobDigests.length > 0 ? (await linkedBlobs.execute(trx, { repository, digests: blobList })).map((row) => row.digest) : []);
     const missing = [
-      ...(await this.missingFrom(trx, 'repository_blobs', repository, blobDigests)),
+      ...blobDigests.filter((d) => !linked.has(d)),
       ...(await this.missingFrom(trx, 'manifests', repository, childDigests)),
     ];
     if (missing.length > 0) {
@@ -190,7 +171,7 @@ export class Manifests {
   }
 
   /** The digests that `table` does not hold for `repository`. */
-  private async missingFrom(trx: Kysely<Database>, table: 'repository_blobs' | 'manifests', repository: string, digests: string[]): Promise<string[]> {
+  private async missingFrom(trx: Kysely<Database>, table: 'manifests', repository: string, digests: string[]): Promise<string[]> {
     const have = new Set<string>();
     for (const batch of batches(digests, LOOKUP_BATCH)) {
       const rows = await trx

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Actor } from '../audit/actor.js';
+import { PreparedQuery } from '../db/prepared.js';
 import type { Database, NamespacesTable } from '../db/schema.js';
 import { writeTransaction } from '../db/transactions.js';
 import { releaseUnlinked } from './blobs.js';
@@ -33,17 +34,16 @@ export function namespaceOf(repository: string): string {
   return slash === -1 ? repository : repository.slice(0, slash);
 }
 
+const namespaceOwner = new PreparedQuery((db, p: { region: string; name: string }) =>
+  db.selectFrom('namespaces').select('account_id').where('region', '=', p.region).where('name', '=', p.name),
+);
+
 /** The account that owns a repository key (`<region>/<namespace>/…`), when its namespace has one. */
 export async function ownerOfRepository(db: Kysely<Database>, repository: string): Promise<{ accountId: string; region: string } | undefined> {
   const slash = repository.indexOf('/');
   if (slash === -1) return undefined;
   const region = repository.slice(0, slash);
-  const namespace = await db
-    .selectFrom('namespaces')
-    .select('account_id')
-    .where('region', '=', region)
-    .where('name', '=', namespaceOf(repository.slice(slash + 1)))
-    .executeTakeFirst();
+  const namespace = await namespaceOwner.executeTakeFirst(db, { region, name: namespaceOf(repository.slice(slash + 1)) });
   return namespace && { accountId: namespace.account_id, region };
 }
 

@@ -2,12 +2,21 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Actor } from '../audit/actor.js';
 import type { PlanName } from '../config/config.js';
 import type { Database, QuotasTable } from '../db/schema.js';
+import { PreparedQuery } from '../db/prepared.js';
 import { locked, writeTransaction } from '../db/transactions.js';
 import { isNoSpace } from '../storage/blob-store.js';
 import { keyUnder, type RegistryContext } from './context.js';
 import { recordAccountChange } from './change-events.js';
 import { RegistryError, STORAGE_QUOTA_MESSAGE, TRAFFIC_QUOTA_MESSAGE } from './errors.js';
 import { ownerOfRepository } from './namespaces.js';
+
+/** Every push reads its account's row (in the push's transaction): compiled once (src/db/prepared.ts). */
+const quotaRow = new PreparedQuery((db, p: { accountId: string; region: string }) =>
+  db.selectFrom('quotas').selectAll().where('account_id', '=', p.accountId).where('region', '=', p.region),
+);
+const lockedQuotaRow = new PreparedQuery((db, p: { accountId: string; region: string }, dialect) =>
+  locked(db.selectFrom('quotas').selectAll().where('account_id', '=', p.accountId).where('region', '=', p.region), dialect, 'update'),
+);
 
 /** Bytes, or -1 for no limit. */
 export interface QuotaBytes {
@@ -228,8 +237,7 @@ export class Quotas {
   }
 
   private async row(db: Kysely<Database>, accountId: string, region: string, lock = false): Promise<QuotaRow | undefined> {
-    const query = db.selectFrom('quotas').selectAll().where('account_id', '=', accountId).where('region', '=', region);
-    return (lock ? locked(query, this.ctx.dialect, 'update') : query).executeTakeFirst();
+    return (lock ? lockedQuotaRow : quotaRow).executeTakeFirst(db, { accountId, region });
   }
 
   private async scope(db: Kysely<Database>, accountId: string, region: string): Promise<AccountScope> {

@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import SqliteDatabase from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
-import { PreparedQuery } from '../../src/db/prepared.js';
+import { inJsonArray, PreparedQuery } from '../../src/db/prepared.js';
 import { writeTransaction } from '../../src/db/transactions.js';
 import { freshSchemaName, testBackend, testDatabaseUrl } from '../support/database.js';
 
@@ -55,6 +56,38 @@ describe('prepared queries and the database connection', () => {
       { repository: 'us-south/ns/two', name: 'z' },
     ]);
     expect(builds).toBe(1);
+  });
+
+  it('takes a list of any length as one JSON parameter, with one compiled form for every length', async () => {
+    let builds = 0;
+    const named = new PreparedQuery((db, p: { names: string }, dialect) => {
+      builds += 1;
+      return db.selectFrom('tags').select('name').where('repository', '=', 'us-south/ns/app').where(inJsonArray('name', p.names, dialect)).orderBy('name');
+    });
+    const names = async (list: string[]) => (await named.execute(database.db, { names: JSON.stringify(list) })).map((row) => row.name);
+    expect(await names([])).toEqual([]);
+    expect(await names(['c'])).toEqual(['c']);
+    expect(await names(['c', 'a', 'missing', "it's", 'a'])).toEqual(['a', 'c']);
+    expect(await names(Array.from({ length: 40_000 }, (_, i) => (i === 39_999 ? 'b' : `n${i}`)))).toEqual(['b']);
+    expect(builds).toBe(1);
+  });
+
+  // SQLite's lock is the database file's; PostgreSQL locks rows, and its pass has nothing to wait for here.
+  if (testBackend() === 'sqlite') it('waits for another process\'s write lock without stopping the event loop, then writes', async () => {
+    // Another connection to the file: what a second worker, another node or `berth gc` is.
+    const other = new SqliteDatabase(join(dir, 'berth.db'));
+    other.exec('BEGIN IMMEDIATE');
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 5);
+    const write = database.db.insertInto('tags').values({ repository: 'us-south/ns/waited', name: 'v1', digest: 'sha256:' + 'f'.repeat(64), updated_at: 4 }).execute();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    other.exec('COMMIT');
+    other.close();
+    await write;
+    clearInterval(ticker);
+    // SQLite's own busy wait would have slept the thread for those 200 ms: no timer would have fired.
+    expect(ticks).toBeGreaterThan(10);
+    expect(await database.db.selectFrom('tags').select('name').where('repository', '=', 'us-south/ns/waited').execute()).toEqual([{ name: 'v1' }]);
   });
 
   it('a read asked for while a write transaction is open never sees its uncommitted rows, and every waiter gets its turn', async () => {
