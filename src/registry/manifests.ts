@@ -25,7 +25,6 @@ export interface PushedManifest {
   subject?: string;
 }
 
-
 /** The two reads every pull makes, compiled once (src/db/prepared.ts). */
 const manifestByDigest = new PreparedQuery((db, p: { repository: string; digest: string }) =>
   db.selectFrom('manifests').select(['digest', 'media_type', 'content']).where('repository', '=', p.repository).where('digest', '=', p.digest),
@@ -93,6 +92,7 @@ export class Manifests {
         ...manifest.blobs.map((d) => ({ digest: d.digest, kind: 'blob' as const })),
         ...manifest.manifests.map((d) => ({ digest: d.digest, kind: 'manifest' as const })),
       ];
+      // One prepared insert each: a handful for an image, tens of thousands at most for a 4 MiB index.
       for (const r of new Map(references.map((r) => [r.digest, r])).values()) {
         await insertReference.execute(trx, { repository, manifest: digest, reference: r.digest, kind: r.kind });
       }
@@ -152,7 +152,7 @@ export class Manifests {
     const linked = new Set(blobDigests.length > 0 ? (await linkedBlobs.execute(trx, { repository, digests: blobList })).map((row) => row.digest) : []);
     const missing = [
       ...blobDigests.filter((d) => !linked.has(d)),
-      ...(await this.missingFrom(trx, 'manifests', repository, childDigests)),
+      ...(await this.missingManifests(trx, repository, childDigests)),
     ];
     if (missing.length > 0) {
       throw new OciError('MANIFEST_BLOB_UNKNOWN', { digests: missing.slice(0, MAX_LISTED_MISSING) }, {
@@ -170,12 +170,12 @@ export class Manifests {
     }
   }
 
-  /** The digests that `table` does not hold for `repository`. */
-  private async missingFrom(trx: Kysely<Database>, table: 'manifests', repository: string, digests: string[]): Promise<string[]> {
+  /** The manifest digests that `repository` does not hold. */
+  private async missingManifests(trx: Kysely<Database>, repository: string, digests: string[]): Promise<string[]> {
     const have = new Set<string>();
     for (const batch of batches(digests, LOOKUP_BATCH)) {
       const rows = await trx
-        .selectFrom(table)
+        .selectFrom('manifests')
         .select('digest')
         .where('repository', '=', repository)
         .where('digest', 'in', batch)
