@@ -5,22 +5,12 @@ import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { describeProcess, freePort, killRunning, logLines, spawnBerth, startServe, stopServe, waitHealthy, type BerthProcess } from '../support/berth-process.js';
+import { describeProcess, freePort, killRunning, logLines, spawnBerth, startServe, stopServe, until, waitHealthy, type BerthProcess } from '../support/berth-process.js';
 
 /**
  * `berth serve` as a real process: what a container runtime or systemd sees. The embedded SQLite
  * default is what `serve` is about, so these tests do not follow BERTH_TEST_DB.
  */
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
-}
 
 /** The owner key of a data folder as registry credentials (`iamapikey`, sent as HTTP Basic). */
 function ownerBasic(dataDir: string): string {

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, killRunning, killServe, logLines, spawnBerth, stopServe, waitHealthy, type BerthProcess } from '../support/berth-process.js';
+import { freePort, killRunning, killServe, logLines, spawnBerth, stopServe, until, waitHealthy, type BerthProcess } from '../support/berth-process.js';
 
 /**
  * `berth serve --workers N`: one supervising process, N servers sharing its port. Like the other
@@ -24,16 +24,6 @@ function alive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
   }
 }
 

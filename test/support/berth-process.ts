@@ -122,3 +122,14 @@ export function logLines(proc: BerthProcess): Array<Record<string, unknown>> {
       }
     });
 }
+
+/** Polls `probe` until it gives a value (a log line, a pid); fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
