@@ -1,21 +1,22 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { killRunning, spawnBerth, startServe, stopServe, type BerthProcess } from '../support/berth-process.js';
 import { oneLineError } from '../support/cli.js';
-import { testBackend, testDatabaseUrl } from '../support/database.js';
+import { testBackend, testDatabaseUrl, testRunId } from '../support/database.js';
 import { digestOf, imageManifest, MT, OciClient, randomBlob, type Descriptor } from '../support/oci-client.js';
-import { run, type RunResult } from '../support/run.js';
+import { run, runOk, type RunResult } from '../support/run.js';
 import { repoRoot } from '../support/paths.js';
 
 /**
  * `berth backup` and `berth restore` with real processes: a server pushed to while the backup is
  * taken, and a second server on the restored folder. Backups copy the embedded default (SQLite and
  * the data folder), so the full round trip runs in the SQLite pass; every pass checks that a
- * deployment on PostgreSQL or S3 is refused with the pointer to the README's recipe.
+ * deployment on PostgreSQL or S3 is refused with the pointer to the README's recipe, and the
+ * PostgreSQL pass follows that recipe (pg_dump, pg_restore, the blobs, the same BERTH_SECRET).
  */
 
 const MiB = 1024 * 1024;
@@ -278,6 +279,54 @@ if (testBackend() === 'sqlite') {
       const restoreTo = join(tempRoot, 'restore-corrupt');
       expect(oneLineError(await berth(['restore', '--from', goodTo, '--data', restoreTo]))).toMatch(new RegExp(`^berth: blob ${layer.digest} in the backup ${goodTo} is corrupt`));
       expect(existsSync(restoreTo)).toBe(false);
+    });
+  });
+}
+
+// The README's recipe for PostgreSQL, as an operator would follow it: the PostgreSQL pass only.
+if (testBackend() === 'postgres') {
+  describe('the README recipe for PostgreSQL: pg_dump while serving, pg_restore into a new database', () => {
+    /** A database of its own on the test server (the recipe dumps and restores whole databases). */
+    async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+      const name = `berth_dump_${testRunId()}_${randomBytes(4).toString('hex')}`;
+      await runOk('psql', [testDatabaseUrl(), '-qc', `CREATE DATABASE ${name}`]);
+      const url = new URL(testDatabaseUrl());
+      url.pathname = `/${name}`;
+      return { url: url.href, drop: async () => void (await run('psql', [testDatabaseUrl(), '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`])) };
+    }
+
+    it('restores a registry that serves every image byte for byte and the API keys made before the dump', async () => {
+      const secret = { BERTH_SECRET: 'pg-dump-recipe-secret-pg-dump-recipe-0123' };
+      const [source, target] = [await createDatabase(), await createDatabase()];
+      try {
+        const dataDir = await mkdtemp(join(tempRoot, 'pg-data-'));
+        const server = await startServe(dataDir, { BERTH_DATABASE_URL: source.url, ...secret });
+        const owner = ownerKey(dataDir);
+        await addNamespace(server, owner, 'pg-dump');
+        const oci = new OciClient(server.url, basic(owner));
+        const images = [await pushImage(oci, 'pg-dump/app', 'v1', [2 * MiB, 300]), await pushImage(oci, 'pg-dump/tool', 'v2', [5000])];
+
+        // 1. The metadata while the server runs; 2. then the blobs; 3. BERTH_SECRET is kept by the operator.
+        const dump = join(tempRoot, 'berth.dump');
+        await runOk('pg_dump', ['--format=custom', `--file=${dump}`, source.url]);
+        const restoredDir = await mkdtemp(join(tempRoot, 'pg-restored-'));
+        await cp(join(dataDir, 'blobs'), join(restoredDir, 'blobs'), { recursive: true });
+        await stopServe(server);
+
+        await runOk('pg_restore', ['--no-owner', `--dbname=${target.url}`, dump]);
+        const restored = await startServe(restoredDir, { BERTH_DATABASE_URL: target.url, ...secret });
+        try {
+          expect(restored.stderr()).not.toMatch(/API key/);
+          const pull = new OciClient(restored.url, basic(owner));
+          for (const image of images) await expectPullsIdentical(pull, image);
+          expect((await grant(restored, owner)).status).toBe(200);
+        } finally {
+          await stopServe(restored);
+        }
+      } finally {
+        await source.drop();
+        await target.drop();
+      }
     });
   });
 }
