@@ -40,22 +40,10 @@ export function iamTokenAuthenticator(iam: Pick<Iam, 'verifier' | 'principalOf'>
  */
 export function registryTokenAuthenticator(tokens: RegistryTokens, uploadGraceSeconds: number): CredentialAuthenticator {
   // A token's caller is worked out once per token and node: only its expiry changes between requests.
-  const callers = new WeakMap<RegistryTokenClaims, Omit<RegistryTokenCaller, 'token'> & { access: ScopeMap; requested: ScopeMap }>();
+  const callers = new WeakMap<RegistryTokenClaims, TokenCaller>();
   const callerOf = (claims: RegistryTokenClaims) => {
     let caller = callers.get(claims);
-    if (caller === undefined) {
-      caller = {
-        kind: 'principal',
-        id: claims.iamId,
-        account: claims.accountId,
-        ...(claims.name !== undefined ? { name: claims.name } : {}),
-        method: 'registry-token',
-        ...(claims.tokenId !== undefined ? { tokenId: claims.tokenId } : {}),
-        access: byKey(claims.access),
-        requested: byKey(claims.requested),
-      };
-      callers.set(claims, caller);
-    }
+    if (caller === undefined) callers.set(claims, (caller = tokenCaller(claims)));
     return caller;
   };
   return {
@@ -72,7 +60,22 @@ export function registryTokenAuthenticator(tokens: RegistryTokens, uploadGraceSe
 }
 
 type ScopeMap = ReadonlyMap<string, ReadonlySet<string>>;
-type RegistryTokenCaller = Caller & { kind: 'principal' };
+
+/** What a registry token's claims say of its caller; the request adds its origin and the token's expiry. */
+type TokenCaller = Omit<Caller & { kind: 'principal' }, 'token' | 'origin'> & { access: ScopeMap; requested: ScopeMap };
+
+function tokenCaller(claims: RegistryTokenClaims): TokenCaller {
+  return {
+    kind: 'principal',
+    id: claims.iamId,
+    account: claims.accountId,
+    ...(claims.name !== undefined ? { name: claims.name } : {}),
+    method: 'registry-token',
+    ...(claims.tokenId !== undefined ? { tokenId: claims.tokenId } : {}),
+    access: byKey(claims.access),
+    requested: byKey(claims.requested),
+  };
+}
 
 function byKey(entries: readonly AccessEntry[]): ScopeMap {
   return new Map(entries.map((entry) => [scopeKey(entry.type, entry.name), new Set(entry.actions)]));
