@@ -21,11 +21,6 @@ export interface RegistryContext {
   graceMs: number;
 }
 
-/**
- * Creates the repository row when it is missing; repositories come into being on first write.
- * `pushed` records push activity too, which also locks the row for the transaction, so the
- * collector cannot judge the repository idle while this push is going on.
- */
 const createRepository = new PreparedQuery((db, p: { name: string; now: number }) =>
   db.insertInto('repositories').values({ name: p.name, created_at: p.now, pushed_at: 0 }).onConflict((oc) => oc.column('name').doNothing()),
 );
@@ -33,6 +28,11 @@ const pushRepository = new PreparedQuery((db, p: { name: string; now: number }) 
   db.insertInto('repositories').values({ name: p.name, created_at: p.now, pushed_at: p.now }).onConflict((oc) => oc.column('name').doUpdateSet({ pushed_at: p.now })),
 );
 
+/**
+ * Creates the repository row when it is missing; repositories come into being on first write.
+ * `pushed` records push activity too, which also locks the row for the transaction, so the
+ * collector cannot judge the repository idle while this push is going on.
+ */
 export async function ensureRepository(db: Kysely<Database>, name: string, now: number, pushed = false): Promise<void> {
   await (pushed ? pushRepository : createRepository).execute(db, { name, now });
 }

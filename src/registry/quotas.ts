@@ -11,12 +11,14 @@ import { RegistryError, STORAGE_QUOTA_MESSAGE, TRAFFIC_QUOTA_MESSAGE } from './e
 import { ownerOfRepository } from './namespaces.js';
 
 /** Every push reads its account's row (in the push's transaction): compiled once (src/db/prepared.ts). */
-const quotaRow = new PreparedQuery((db, p: { accountId: string; region: string }) =>
-  db.selectFrom('quotas').selectAll().where('account_id', '=', p.accountId).where('region', '=', p.region),
-);
-const lockedQuotaRow = new PreparedQuery((db, p: { accountId: string; region: string }, dialect) =>
-  locked(db.selectFrom('quotas').selectAll().where('account_id', '=', p.accountId).where('region', '=', p.region), dialect, 'update'),
-);
+function quotaRowQuery(lock: boolean) {
+  return new PreparedQuery((db, p: { accountId: string; region: string }, dialect) => {
+    const query = db.selectFrom('quotas').selectAll().where('account_id', '=', p.accountId).where('region', '=', p.region);
+    return lock ? locked(query, dialect, 'update') : query;
+  });
+}
+const quotaRow = quotaRowQuery(false);
+const lockedQuotaRow = quotaRowQuery(true);
 
 /** Bytes, or -1 for no limit. */
 export interface QuotaBytes {

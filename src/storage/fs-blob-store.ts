@@ -20,6 +20,13 @@ const UPLOAD_ID = /^[A-Za-z0-9-]{1,64}$/;
 /** Segments an append wrote under its reserved number: the only ones appends may extend. */
 const NUMBERED = /^\d{1,15}$/;
 
+const diskFull = () => new StorageFullError('no space left on the data folder\'s disk');
+
+/** A failed write as the store reports it: the disk running out is StorageFullError, whoever said so. */
+function asStorageFull(error: unknown): unknown {
+  return error instanceof StorageFullError || !isNoSpace(error) ? error : diskFull();
+}
+
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
@@ -113,7 +120,7 @@ export class FsBlobStore implements BlobStore {
     try {
       await mkdir(dir);
     } catch (error) {
-      if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
+      if (isNoSpace(error)) throw diskFull();
       throw error;
     }
     return formatState([]);
@@ -132,7 +139,7 @@ export class FsBlobStore implements BlobStore {
       handle = await open(path, 'wx');
     } catch (error) {
       if (isMissing(error)) throw new UploadMissingError(id);
-      if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
+      if (isNoSpace(error)) throw diskFull();
       throw error;
     }
     let written: number;
@@ -149,8 +156,7 @@ export class FsBlobStore implements BlobStore {
     } catch (error) {
       // Give the space back at once: the session keeps what it had before this request.
       await rm(path, { force: true });
-      if (error instanceof StorageFullError || !isNoSpace(error)) throw error;
-      throw new StorageFullError('no space left on the data folder\'s disk');
+      throw asStorageFull(error);
     }
     if (written === 0) {
       await rm(path, { force: true });
@@ -195,8 +201,7 @@ export class FsBlobStore implements BlobStore {
         } catch (error) {
           // Give the space back: the file holds what the state records, and the next append may extend it.
           await handle.truncate(size);
-          if (error instanceof StorageFullError || !isNoSpace(error)) throw error;
-          throw new StorageFullError('no space left on the data folder\'s disk');
+          throw asStorageFull(error);
         }
         return { written, state: formatState([...segments.slice(0, -1), [name, size + written]]) };
       } finally {
@@ -220,7 +225,7 @@ export class FsBlobStore implements BlobStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' || code === 'ENOENT') return undefined;
-      if (isNoSpace(error)) throw new StorageFullError('no space left on the data folder\'s disk');
+      if (isNoSpace(error)) throw diskFull();
       throw error;
     }
   }

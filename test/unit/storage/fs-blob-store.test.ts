@@ -80,6 +80,13 @@ describe('FsBlobStore on disk', () => {
   describe('a chunked upload from one client', () => {
     const staging = (id: string) => readdir(join(root, 'staging', id));
 
+    /** Commits `sealed` as the blob of `text` and checks the store holds it at that size. */
+    async function expectCommits(id: string, sealed: string, text: string): Promise<void> {
+      const digest = sha256(Buffer.from(text));
+      await store.commit(id, sealed, digest);
+      expect(await store.stat(digest)).toBe(Buffer.byteLength(text));
+    }
+
     /** Appends `parts` one request at a time, recording each state as a winning request would. */
     async function appendAll(id: string, parts: string[]): Promise<string> {
       let state = await store.createUpload(id);
@@ -98,9 +105,7 @@ describe('FsBlobStore on disk', () => {
       const sealed = await store.seal(id, state);
       expect(sealed).toBe(state);
       expect((await staging(id)).filter((name) => !name.endsWith('.lock'))).toHaveLength(1);
-      const digest = sha256(Buffer.from('one two three'));
-      await store.commit(id, sealed, digest);
-      expect(await store.stat(digest)).toBe(13);
+      await expectCommits(id, sealed, 'one two three');
     });
 
     it('writes a file of its own while another request holds the last one', async () => {
@@ -110,9 +115,7 @@ describe('FsBlobStore on disk', () => {
       await writeFile(join(root, 'staging', id, `${name}.lock`), '');
       const next = await store.append(id, state, once(Buffer.from('elsewhere')), { reserve });
       expect(JSON.parse(next.state).segments).toHaveLength(2);
-      const digest = sha256(Buffer.from('held elsewhere'));
-      await store.commit(id, await store.seal(id, next.state), digest);
-      expect(await store.stat(digest)).toBe(14);
+      await expectCommits(id, await store.seal(id, next.state), 'held elsewhere');
     });
 
     it('never extends a sealed file: what the state records is what commits', async () => {
@@ -123,9 +126,7 @@ describe('FsBlobStore on disk', () => {
       const late = await store.append(id, state, once(Buffer.from(' and late')), { reserve });
       expect(JSON.parse(late.state).segments).toHaveLength(2);
       await store.release(id, late.state, state);
-      const digest = sha256(Buffer.from('kept'));
-      await store.commit(id, sealed, digest);
-      expect(await store.stat(digest)).toBe(4);
+      await expectCommits(id, sealed, 'kept');
     });
 
     it('leaves the last file as recorded when an append into it fails', async () => {
@@ -140,9 +141,7 @@ describe('FsBlobStore on disk', () => {
       expect((await stat(join(root, 'staging', id, name))).size).toBe(5);
       const next = await store.append(id, state, once(Buffer.from(' again')), { reserve });
       expect(JSON.parse(next.state).segments).toHaveLength(1);
-      const digest = sha256(Buffer.from('whole again'));
-      await store.commit(id, await store.seal(id, next.state), digest);
-      expect(await store.stat(digest)).toBe(11);
+      await expectCommits(id, await store.seal(id, next.state), 'whole again');
     });
   });
 
